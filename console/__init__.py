@@ -1,0 +1,1 @@
+"""The Block Storage Console: Django project package and shared core."""
