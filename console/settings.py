@@ -178,6 +178,10 @@ API_RATE_PER_PROJECT = env_float("API_RATE_PER_PROJECT", 1.0)
 API_BUDGET_MAX_WAIT = env_float("API_BUDGET_MAX_WAIT", 10.0)
 # Bounded retries of safe reads (connection errors, 5xx, rate-limit 413).
 API_READ_RETRIES = env_int("API_READ_RETRIES", 2)
+# Longest pause before retrying a read (backoff, or the API's retryAfter; asking for more: no retry).
+API_RETRY_MAX_WAIT = env_float("API_RETRY_MAX_WAIT", 5.0)
+# Background refreshes only take a budget slot that starts within this many seconds (0: free now).
+API_BUDGET_BACKGROUND_WAIT = env_float("API_BUDGET_BACKGROUND_WAIT", 0.0)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,27 @@
+"""Who is calling the cloud, where, and on behalf of which console request."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Priority(enum.Enum):
+    """How a call competes for the project's call budget (see console.api.budget)."""
+
+    USER = "user"  # a person is waiting: queue for a slot, up to API_BUDGET_MAX_WAIT
+    BACKGROUND = "background"  # a refresh: take a slot that is free now, never queue ahead of users
+
+
+@dataclass(frozen=True)
+class CloudContext:
+    token: str = field(repr=False)  # never rendered, never logged
+    user_id: str
+    user_name: str
+    project_id: str
+    project_name: str
+    region: str
+    volume_url: str  # .../volume/region-a.geo-1/v1/<project_id>
+    compute_url: str  # .../compute/region-a.geo-1/v2/<project_id>
+    console_request_id: str = ""  # X-Request-Id of the console request that caused the calls
+    priority: Priority = Priority.USER

@@ -1,0 +1,168 @@
+"""Identity v3: password login scoped to a project, and the catalog of the project's endpoints.
+
+`authenticate()` posts to {IDENTITY_URL}/auth/tokens (always JSON), scoped to the project by name.
+When that is refused (401) and `project` looks like a project id, it tries once more scoped by id,
+so people may type either. Wrong credentials raise Unauthorized; a catalog without a Block Storage
+endpoint raises CatalogError. Identity calls are logged like every call but take no budget slot.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
+
+from console.api import http
+from console.api.context import CloudContext
+from console.api.errors import CatalogError, MalformedResponse, Unauthorized
+from console.api.wire import JSON, DecodeError, WireFormat
+
+# Project ids are digits or hex (the emulator's are 14 digits, OpenStack's 32 hex characters).
+PROJECT_ID = re.compile(r"[0-9a-fA-F]{8,64}")
+DEFAULT_DOMAIN = {"id": "default"}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The public endpoints of one region. compute_url is "" when the region has no Compute."""
+
+    region: str
+    volume_url: str
+    compute_url: str
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    token: str = field(repr=False)
+    expires_at: datetime
+    user_id: str
+    user_name: str
+    project_id: str
+    project_name: str
+    regions: dict[str, Endpoints]  # region name -> endpoints, in catalog order
+
+
+@sensitive_variables("password")
+def authenticate(*, username: str, password: str, project: str, console_request_id: str = "") -> AuthResult:
+    """Log in to Identity with a password, scoped to `project` (a name, or failing that an id)."""
+    try:
+        return _token_create(
+            username=username,
+            password=password,
+            scope={"name": project, "domain": DEFAULT_DOMAIN},
+            console_request_id=console_request_id,
+        )
+    except Unauthorized:
+        if not PROJECT_ID.fullmatch(project):
+            raise
+    return _token_create(
+        username=username, password=password, scope={"id": project}, console_request_id=console_request_id
+    )
+
+
+@sensitive_variables("password", "body")
+def _token_create(
+    *, username: str, password: str, scope: Mapping[str, Any], console_request_id: str
+) -> AuthResult:
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": username, "domain": DEFAULT_DOMAIN, "password": password}},
+            },
+            "scope": {"project": dict(scope)},
+        }
+    }
+    # Who is calling, for the request log: nobody is known yet but the names typed in.
+    caller = CloudContext(
+        token="",
+        user_id="",
+        user_name=username,
+        project_id=str(scope.get("id", "")),
+        project_name=str(scope.get("name", "")),
+        region="",
+        volume_url="",
+        compute_url="",
+        console_request_id=console_request_id,
+    )
+    reply = http.request(
+        caller,
+        service=http.IDENTITY,
+        method="POST",
+        url=settings.IDENTITY_URL.rstrip("/") + "/auth/tokens",
+        fmt=JSON,
+        body=json.dumps(body).encode(),
+        decode=_token_document,
+    )
+    token = reply.headers.get("X-Subject-Token", "")
+    if not token:
+        raise MalformedResponse(
+            reply.status, "Identity answered without a token.", request_id=reply.request_id
+        )
+    return _auth_result(token, reply.data, request_id=reply.request_id)
+
+
+def _token_document(fmt: WireFormat, content: bytes) -> Mapping[str, Any]:
+    try:
+        data = json.loads(content)
+    except ValueError as exc:
+        raise DecodeError(str(exc)) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("token"), dict):
+        raise DecodeError("expected a JSON object with a 'token' object")
+    return data["token"]
+
+
+def _auth_result(token: str, document: Mapping[str, Any], *, request_id: str) -> AuthResult:
+    try:
+        expires_at = datetime.fromisoformat(str(document["expires_at"]).replace("Z", "+00:00"))
+        user, project = document["user"], document["project"]
+        result = AuthResult(
+            token=token,
+            expires_at=expires_at,
+            user_id=str(user["id"]),
+            user_name=str(user["name"]),
+            project_id=str(project["id"]),
+            project_name=str(project["name"]),
+            regions=_regions(document.get("catalog") or []),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedResponse(
+            200, f"Identity's answer could not be read ({exc}).", request_id=request_id
+        ) from exc
+    if not result.regions:
+        raise CatalogError(
+            None,
+            "Your project has no Block Storage endpoint in the service catalog, so the console cannot "
+            "manage its volumes. Ask your cloud administrator to enable Block Storage for the project.",
+            fault="catalogError",
+            request_id=request_id,
+        )
+    return result
+
+
+def _regions(catalog: list[Mapping[str, Any]]) -> dict[str, Endpoints]:
+    """Public endpoints of the "volume" and "compute" services per region; only regions with a
+    volume endpoint count. Endpoints name their region as "region" or "region_id"."""
+    urls: dict[str, dict[str, str]] = {}
+    for service in catalog:
+        kind = service.get("type")
+        if kind not in (http.VOLUME, http.COMPUTE):
+            continue
+        for endpoint in service.get("endpoints") or ():
+            if endpoint.get("interface", "public") != "public":
+                continue
+            region = endpoint.get("region") or endpoint.get("region_id") or ""
+            urls.setdefault(region, {}).setdefault(kind, str(endpoint["url"]))
+    return {
+        region: Endpoints(
+            region=region, volume_url=found[http.VOLUME], compute_url=found.get(http.COMPUTE, "")
+        )
+        for region, found in urls.items()
+        if http.VOLUME in found
+    }
