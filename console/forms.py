@@ -1,0 +1,32 @@
+"""Forms of the console frame: the login and the region switcher."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label="User name", max_length=255, widget=forms.TextInput(attrs={"autocomplete": "username"})
+    )
+    password = forms.CharField(
+        label="Password",
+        max_length=1024,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    project = forms.CharField(
+        label="Project",
+        max_length=255,
+        help_text="The project's name or id.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+
+
+class RegionForm(forms.Form):
+    region = forms.ChoiceField(label="Region")
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, regions: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(region, region) for region in regions]

@@ -1,0 +1,87 @@
+"""The console's own middleware: request ids, the cloud session, private pages not cached."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+from django_htmx.http import HttpResponseClientRedirect
+
+from console import session
+from console.api.errors import Unauthorized
+
+SESSION_ENDED = "Your session with the cloud has ended. Please log in again."
+
+
+class RequestIdMiddleware:
+    """Give every console request an id: `request.console_request_id` and the X-Request-Id header.
+
+    The id travels with every API call the request causes (CloudContext.console_request_id), so the
+    request log ties each outbound call to the page that made it. An incoming X-Request-Id is not
+    trusted: the id is always ours.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.console_request_id = uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Request-Id"] = request.console_request_id
+        return response
+
+
+class CloudSessionMiddleware:
+    """Keep the Django login and the cloud token together.
+
+    - A login whose token has passed its expiry is logged out before the view runs, so no call is
+      made with a token the cloud would refuse.
+    - A 401 from the API (token expired early or revoked) does the same from `process_exception`.
+      Either way the user lands on the login page with a message and `next` pointing back at the
+      page they were on (an HX-Redirect header for htmx requests).
+    - Responses to logged-in users are private and never stored, so the back button after logging
+      out shows nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if session.is_cloud_login(request) and session.token_expired(request):
+            response = self.end_session(request)
+        else:
+            response = self.get_response(request)
+        if request.user.is_authenticated or getattr(request, "cloud_session_ended", False):
+            patch_cache_control(response, private=True, no_cache=True, no_store=True, max_age=0)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Unauthorized):
+            return self.end_session(request)
+        return None
+
+    def end_session(self, request: HttpRequest) -> HttpResponse:
+        next_url = self.page_to_come_back_to(request)
+        logout(request)
+        request.cloud_session_ended = True
+        messages.warning(request, SESSION_ENDED)
+        login_redirect = redirect_to_login(next_url)
+        if request.htmx:
+            return HttpResponseClientRedirect(login_redirect["Location"])
+        return login_redirect
+
+    def page_to_come_back_to(self, request: HttpRequest) -> str:
+        if request.htmx:
+            # The page the user sees, not the URL of the fragment it asked for.
+            candidate = request.htmx.current_url_abs_path or ""
+        elif request.method == "GET":
+            candidate = request.get_full_path()
+        else:
+            # A form was posted: go back to the page that showed the form.
+            candidate = request.headers.get("Referer", "")
+        return session.safe_next(request, candidate) or "/"

@@ -1,0 +1,120 @@
+"""What a login keeps in the (server-side) session, and the CloudContext built from it.
+
+The session holds one dictionary under CLOUD_KEY:
+
+    {"token": ..., "expires_at": ISO 8601, "user_id", "user_name", "project_id", "project_name",
+     "regions": {region: {"volume": url, "compute": url}}, "region": the chosen region}
+
+Sessions are database-backed (settings.SESSION_ENGINE), so the token never leaves the server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_variables
+
+from console.api.context import CloudContext
+from console.api.errors import Unauthorized
+from console.api.identity import AuthResult
+
+CLOUD_KEY = "cloud"
+CLOUD_BACKEND = "console.auth.CloudBackend"
+
+
+@sensitive_variables("result")
+def store_login(request: HttpRequest, result: AuthResult) -> None:
+    """Keep what the console needs from a fresh login; the session ends when the token does."""
+    regions = {
+        region: {"volume": endpoints.volume_url, "compute": endpoints.compute_url}
+        for region, endpoints in sorted(result.regions.items())
+    }
+    request.session[CLOUD_KEY] = {
+        "token": result.token,
+        "expires_at": result.expires_at.isoformat(),
+        "user_id": result.user_id,
+        "user_name": result.user_name,
+        "project_id": result.project_id,
+        "project_name": result.project_name,
+        "regions": regions,
+        "region": next(iter(regions)),
+    }
+    request.session.set_expiry(result.expires_at)
+
+
+def is_cloud_login(request: HttpRequest) -> bool:
+    """Whether the logged-in user came through the cloud login (and not, say, the admin site)."""
+    if not request.user.is_authenticated:
+        return False
+    return request.session.get(BACKEND_SESSION_KEY) == CLOUD_BACKEND
+
+
+def cloud_login(request: HttpRequest) -> dict | None:
+    if not request.user.is_authenticated:
+        return None
+    return request.session.get(CLOUD_KEY)
+
+
+def token_expired(request: HttpRequest) -> bool:
+    login = cloud_login(request)
+    if login is None:
+        return True
+    return datetime.fromisoformat(login["expires_at"]) <= timezone.now()
+
+
+def regions(request: HttpRequest) -> list[str]:
+    login = cloud_login(request)
+    return list(login["regions"]) if login else []
+
+
+def current_region(request: HttpRequest) -> str:
+    login = cloud_login(request)
+    return login["region"] if login else ""
+
+
+def switch_region(request: HttpRequest, region: str) -> bool:
+    """Choose the region the next calls go to; False when the catalog has no such region."""
+    login = cloud_login(request)
+    if login is None or region not in login["regions"]:
+        return False
+    login["region"] = region
+    request.session.modified = True
+    return True
+
+
+def cloud_context(request: HttpRequest) -> CloudContext:
+    """The CloudContext of the logged-in user in the chosen region.
+
+    Raises Unauthorized when there is no cloud login (e.g. an admin-site session); the
+    CloudSessionMiddleware turns that into a trip to the login page.
+    """
+    login = cloud_login(request)
+    if login is None:
+        raise Unauthorized(401, "Not logged in to the cloud.")
+    endpoints = login["regions"][login["region"]]
+    return CloudContext(
+        token=login["token"],
+        user_id=login["user_id"],
+        user_name=login["user_name"],
+        project_id=login["project_id"],
+        project_name=login["project_name"],
+        region=login["region"],
+        volume_url=endpoints["volume"],
+        compute_url=endpoints["compute"],
+        console_request_id=getattr(request, "console_request_id", ""),
+    )
+
+
+def safe_next(request: HttpRequest, candidate: str | None) -> str | None:
+    """`candidate` when it is a local URL of this console, else None (no open redirects)."""
+    if not candidate:
+        return None
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None

@@ -1,0 +1,90 @@
+"""Template tags of the page frame: the one error component."""
+
+from __future__ import annotations
+
+from django import template
+
+from console.api.errors import (
+    ApiError,
+    BadRequest,
+    BudgetExhausted,
+    CatalogError,
+    ConnectionFailed,
+    Forbidden,
+    MalformedResponse,
+    NotFound,
+    OverLimit,
+    ServerError,
+    ServiceUnavailable,
+    Timeout,
+    Unauthorized,
+)
+
+register = template.Library()
+
+CONTACT_SUPPORT = "Try again in a moment. If it keeps happening, contact support and quote the id below."
+
+
+def explain(error: ApiError) -> tuple[str, str]:
+    """(what went wrong, what to do next) in plain words, by the kind of error."""
+    if isinstance(error, BudgetExhausted):
+        return (
+            "The console is busy with other calls for this project.",
+            "The console paces its calls to the API's limit of 1 per second. Try again in a moment.",
+        )
+    if isinstance(error, CatalogError):
+        return (
+            "The cloud accepted your login, but the console cannot work with this project.",
+            "Ask your cloud administrator to enable Block Storage for the project, quoting the id below.",
+        )
+    if isinstance(error, OverLimit):
+        if error.retry_after is not None:
+            return ("The cloud asked the console to slow down.", "Wait a moment and try again.")
+        return (
+            "This would go over your project's quota.",
+            "Free some space (delete volumes, snapshots or backups you no longer need) "
+            "or ask for more quota.",
+        )
+    if isinstance(error, NotFound):
+        return (
+            "The cloud could not find what you asked for.",
+            "It may have been deleted. Go back to the list and refresh it.",
+        )
+    if isinstance(error, Unauthorized):
+        return ("The cloud did not accept your login.", "Log in again.")
+    if isinstance(error, Forbidden):
+        return (
+            "Your account may not do this.",
+            "Ask your project's administrator for access if you need it.",
+        )
+    if isinstance(error, BadRequest):
+        return ("The cloud refused the request.", "Check the values you entered and try again.")
+    if isinstance(error, Timeout):
+        return ("The cloud took too long to answer.", CONTACT_SUPPORT)
+    if isinstance(error, ConnectionFailed):
+        return ("The console could not reach the cloud.", CONTACT_SUPPORT)
+    if isinstance(error, ServiceUnavailable | ServerError | MalformedResponse):
+        return ("The cloud had a problem with this request.", CONTACT_SUPPORT)
+    return ("Something went wrong talking to the cloud.", CONTACT_SUPPORT)
+
+
+@register.inclusion_tag("components/api_error.html", takes_context=True)
+def api_error(context: template.Context, error: ApiError) -> dict[str, str]:
+    """Render an API error: `{% api_error error %}`.
+
+    Shows the API's request id (X-Compute-Request-Id) when the cloud answered, else the console's
+    own request id, which the request log also records.
+    """
+    title, next_step = explain(error)
+    request = context.get("request")
+    if error.request_id:
+        request_id, id_label = error.request_id, "Request id"
+    else:
+        request_id, id_label = getattr(request, "console_request_id", ""), "Console request id"
+    return {
+        "title": title,
+        "message": error.message,
+        "next_step": next_step,
+        "request_id": request_id,
+        "id_label": id_label,
+    }

@@ -1,0 +1,96 @@
+"""The page frame's views: login, logout, the region switch and the overview."""
+
+from __future__ import annotations
+
+from django.contrib import auth, messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
+
+from console import api, session
+from console.api import identity
+from console.api.errors import ApiError, Forbidden, Unauthorized
+from console.context_processors import frame
+from console.forms import LoginForm, RegionForm
+
+CREDENTIALS_REFUSED = "Those credentials were not accepted. Check the user name, password and project."
+ACCOUNT_DISABLED = "This account may not use the console. Ask an administrator."
+
+
+@sensitive_post_parameters("password")
+@sensitive_variables("password", "result")
+@csrf_protect
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Log in through Identity. GET touches no session, so anonymous visits create no session rows."""
+    next_url = session.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    api_error = None
+    if request.method == "POST":
+        form = LoginForm(request.POST)
+        if form.is_valid():
+            password = form.cleaned_data["password"]
+            try:
+                result = identity.authenticate(
+                    username=form.cleaned_data["username"],
+                    password=password,
+                    project=form.cleaned_data["project"],
+                    console_request_id=request.console_request_id,
+                )
+            except (Unauthorized, Forbidden):
+                # Never say which of the three was wrong.
+                form.add_error(None, CREDENTIALS_REFUSED)
+            except ApiError as error:
+                api_error = error
+            else:
+                user = auth.authenticate(request, cloud_auth=result)
+                if user is None:
+                    form.add_error(None, ACCOUNT_DISABLED)
+                else:
+                    auth.login(request, user)  # cycles the session key
+                    session.store_login(request, result)
+                    return redirect(next_url or "overview")
+    else:
+        form = LoginForm()
+    context = {"form": form, "next": next_url, "api_error": api_error}
+    return render(request, "registration/login.html", context)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    auth.logout(request)  # flushes the session: the token goes with it
+    messages.info(request, "You have logged out.")
+    return redirect("login")
+
+
+@login_required
+@require_POST
+def switch_region(request: HttpRequest) -> HttpResponse:
+    form = RegionForm(request.POST, regions=session.regions(request))
+    if form.is_valid():
+        session.switch_region(request, form.cleaned_data["region"])
+        messages.success(request, f"Now working in {form.cleaned_data['region']}.")
+    else:
+        messages.error(request, "That region is not in your project's catalog.")
+    next_url = session.safe_next(request, request.POST.get("next"))
+    return redirect(next_url or "overview")
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    ctx = session.cloud_context(request)
+    context: dict[str, object] = {"error": None}
+    try:
+        volumes = api.volume_list(ctx)
+    except Unauthorized:
+        raise  # CloudSessionMiddleware sends the user to the login page
+    except ApiError as error:
+        context["error"] = error
+    else:
+        context["volume_count"] = len(volumes)
+        context["total_gb"] = sum(volume.size for volume in volumes)
+    context["sections"] = [item for item in frame(request)["nav"] if item["url"] != "/"]
+    return render(request, "console/overview.html", context)

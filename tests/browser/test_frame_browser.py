@@ -1,0 +1,91 @@
+"""The page frame in a real browser: log in, switch region, log out, copy a request id."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.emulator_process import free_port
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page: Page, account: dict, path: str = "/login/") -> None:
+    page.goto(path)
+    page.get_by_label("User name").fill(account["user"])
+    page.get_by_label("Password").fill(account["password"])
+    page.get_by_label("Project").fill(account["project"])
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_log_in_switch_region_log_out(page: Page, console_url, account, screenshots):
+    log_in(page, account)
+    expect(page).to_have_url(f"{console_url}/")
+    expect(page.get_by_test_id("user")).to_contain_text(account["user"])
+    expect(page.get_by_test_id("project")).to_have_text(account["project"])
+    expect(page.get_by_label("Region", exact=True)).to_have_value("region-a.geo-1")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    assert page.evaluate("typeof htmx") == "object"
+    # With JavaScript the region select submits itself; its button is hidden.
+    expect(page.get_by_role("button", name="Switch")).to_be_hidden()
+    page.screenshot(path=screenshots / "overview.png", full_page=True)
+
+    page.get_by_label("Region", exact=True).select_option("region-b.geo-1")
+    expect(page.get_by_text("Now working in region-b.geo-1.")).to_be_visible()
+    expect(page.get_by_label("Region", exact=True)).to_have_value("region-b.geo-1")
+    expect(page.get_by_role("heading", name="Volumes in region-b.geo-1")).to_be_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You have logged out.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Log in to the cloud")).to_be_visible()
+
+    # The back button shows nothing private: the overview was never stored.
+    page.go_back()
+    expect(page.get_by_role("heading", name="Log in to the cloud")).to_be_visible()
+    expect(page.get_by_test_id("user")).to_have_count(0)
+
+
+def test_copy_button_puts_the_request_id_on_the_clipboard(page: Page, account, settings, screenshots):
+    settings.IDENTITY_URL = f"http://127.0.0.1:{free_port()}/v3"
+    log_in(page, account)
+    error = page.get_by_role("alert")
+    expect(error).to_contain_text("could not reach the cloud")
+    request_id = page.locator("code.request-id").inner_text()
+    assert len(request_id) == 32
+    page.screenshot(path=screenshots / "login-error.png", full_page=True)
+
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator(".copy-feedback")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == request_id
+
+
+def test_log_in_and_out_without_javascript(browser, console_url, account):
+    context = browser.new_context(base_url=console_url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, account)
+        expect(page.get_by_test_id("user")).to_contain_text(account["user"])
+        # Without JavaScript the region switcher is a plain form with its button.
+        page.get_by_label("Region", exact=True).select_option("region-b.geo-1")
+        page.get_by_role("button", name="Switch").click()
+        expect(page.get_by_label("Region", exact=True)).to_have_value("region-b.geo-1")
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_text("You have logged out.")).to_be_visible()
+        page.goto("/")
+        expect(page.get_by_role("heading", name="Log in to the cloud")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_expired_session_returns_to_the_page_after_logging_in(page: Page, console_url, account, emulator):
+    log_in(page, account)
+    expect(page.get_by_test_id("user")).to_be_visible()
+    emulator.expire_tokens(account["user"])
+    page.goto("/?from=browser")
+    expect(page.get_by_text("Your session with the cloud has ended. Please log in again.")).to_be_visible()
+    page.get_by_label("User name").fill(account["user"])
+    page.get_by_label("Password").fill(account["password"])
+    page.get_by_label("Project").fill(account["project"])
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{console_url}/?from=browser")
+    expect(page.get_by_test_id("user")).to_be_visible()
