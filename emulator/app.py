@@ -421,7 +421,7 @@ class Emulator:
         return Reply(202)
 
     def op_restore_backup(self, ctx: Context, backup_id: str) -> Reply:
-        data = parse_body(ctx.request, "restore") if ctx.request.body.strip() else {}
+        data = parse_body(ctx.request, "restore")
         backup, volume = rules.restore_backup(self.store, self.config, ctx.scope, backup_id, data)
         return views.restore_reply(backup, volume)
 

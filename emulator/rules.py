@@ -123,7 +123,7 @@ def check_bool(data: dict[str, Any], key: str) -> bool:
 
 def check_zone(data: dict[str, Any]) -> str:
     value = data.get("availability_zone")
-    if value is None or value == "":
+    if value is None:
         return DEFAULT_ZONE
     if value not in ZONES:
         raise bad_request(
