@@ -31,7 +31,7 @@ from console.api.context import Priority
 from console.api.errors import BudgetExhausted
 
 # How late into its slot a call may still be sent as that slot's call (sleep overshoot, scheduling).
-SLOT_GRACE = 0.02
+SLOT_GRACE = 0.005
 # Claims are kept this long after their slot has passed, for budget_usage().
 KEEP_SECONDS = 120
 
@@ -50,11 +50,12 @@ def _claim(project_id: str, index: int, width: float, priority: Priority) -> boo
     return cache.add(_key(project_id, index), priority.value, timeout=math.ceil(timeout))
 
 
-def budget_acquire(*, project_id: str, priority: Priority) -> None:
-    """Return when this project may send one call now; raise BudgetExhausted if it may not soon enough."""
+def budget_acquire(*, project_id: str, priority: Priority) -> float:
+    """Return (the time, from time.time()) when this project may send one call: now. Raise
+    BudgetExhausted, having sent nothing, when there is no slot soon enough for this priority."""
     width = _width()
     if width is None:
-        return
+        return time.time()
     if priority is Priority.USER:
         max_wait = float(settings.API_BUDGET_MAX_WAIT)
     else:
@@ -78,11 +79,11 @@ def budget_acquire(*, project_id: str, priority: Priority) -> None:
             time.sleep(start - now)
             now = time.time()
         if now - start <= SLOT_GRACE:
-            return
+            return now
         # Late into our slot: the call would come too close to the next slot's call unless that
         # slot is ours as well.
         if _claim(project_id, index + 1, width, priority):
-            return
+            return now
         cache.delete(_key(project_id, index))
         index += 2
 

@@ -1,0 +1,210 @@
+"""The per-project call budget (console.api.budget): pacing, priorities, usage, and two processes
+sharing one cache staying inside one budget against the rate-limited emulator."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+
+import pytest
+
+from console.api import budget
+from console.api.budget import SLOT_GRACE, budget_acquire, budget_usage
+from console.api.context import Priority
+from console.api.errors import BudgetExhausted
+from tests.emulator_process import ROOT
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def project() -> str:
+    return f"p-{uuid.uuid4().hex[:12]}"
+
+
+class FakeSleep:
+    """Records sleeps instead of sleeping: budget decisions without waiting for the clock."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+
+
+@pytest.fixture
+def fake_sleep(monkeypatch) -> FakeSleep:
+    sleeper = FakeSleep()
+    monkeypatch.setattr(budget.time, "sleep", sleeper)
+    return sleeper
+
+
+def test_calls_from_many_threads_are_one_slot_apart(settings):
+    settings.API_RATE_PER_PROJECT = 20  # slots of 50 ms, to keep the test short
+    settings.API_BUDGET_MAX_WAIT = 120  # generous: the machine may be busy
+    width = 1 / settings.API_RATE_PER_PROJECT
+    pid = project()
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def caller() -> None:
+        for _ in range(4):
+            at = budget_acquire(project_id=pid, priority=Priority.USER)
+            with lock:
+                sent.append(at)
+
+    threads = [threading.Thread(target=caller) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(sent) == 16
+    sent.sort()
+    gaps = [later - earlier for earlier, later in zip(sent, sent[1:], strict=False)]
+    assert min(gaps) >= width - SLOT_GRACE
+
+
+def test_background_takes_a_free_slot_without_waiting(settings, fake_sleep):
+    settings.API_RATE_PER_PROJECT = 0.1
+    budget_acquire(project_id=project(), priority=Priority.BACKGROUND)
+    assert fake_sleep.pauses == []
+
+
+def test_background_does_not_wait_when_the_slot_is_taken(settings, fake_sleep):
+    settings.API_RATE_PER_PROJECT = 0.1  # slots of 10 s: the next one is always far off
+    pid = project()
+    budget_acquire(project_id=pid, priority=Priority.USER)
+    with pytest.raises(BudgetExhausted) as caught:
+        budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
+    assert fake_sleep.pauses == []
+    assert caught.value.status is None and caught.value.request_id == ""
+
+
+def test_a_user_waits_for_the_next_slot(settings, fake_sleep):
+    settings.API_RATE_PER_PROJECT = 0.1
+    settings.API_BUDGET_MAX_WAIT = 60
+    pid = project()
+    budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
+    budget_acquire(project_id=pid, priority=Priority.USER)
+    (pause,) = fake_sleep.pauses
+    assert 0 < pause <= 20  # the start of the next free slot, at most two slots ahead
+
+
+def test_a_user_gives_up_after_the_longest_wait(settings, fake_sleep):
+    settings.API_RATE_PER_PROJECT = 0.1
+    settings.API_BUDGET_MAX_WAIT = 0.5
+    pid = project()
+    budget_acquire(project_id=pid, priority=Priority.USER)
+    with pytest.raises(BudgetExhausted):
+        budget_acquire(project_id=pid, priority=Priority.USER)
+    assert fake_sleep.pauses == []
+
+
+def test_usage_counts_calls_made_and_queued(settings, fake_sleep):
+    settings.API_RATE_PER_PROJECT = 1
+    settings.API_BUDGET_MAX_WAIT = 30
+    pid = project()
+    assert budget_usage(project_id=pid).used == 0
+    budget_acquire(project_id=pid, priority=Priority.USER)
+    budget_acquire(project_id=pid, priority=Priority.USER)  # sleeps (faked) until its slot
+    usage = budget_usage(project_id=pid, window=10)
+    assert usage.capacity == 10
+    assert usage.used >= 1 and usage.queued >= 1
+    assert 0 < usage.fraction <= 1
+
+
+def test_rate_zero_turns_metering_off(settings, fake_sleep):
+    settings.API_RATE_PER_PROJECT = 0
+    pid = project()
+    for _ in range(5):
+        budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
+    assert fake_sleep.pauses == []
+    assert budget_usage(project_id=pid).capacity == 0
+
+
+WORKER = textwrap.dedent(
+    """
+    import json, sys, time
+    import django
+
+    django.setup()
+    from console import api
+
+    user, password, start_at, duration = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+    auth = api.authenticate(username=user, password=password, project=user)
+    endpoints = auth.regions["region-a.geo-1"]
+    ctx = api.CloudContext(
+        token=auth.token, user_id=auth.user_id, user_name=auth.user_name, project_id=auth.project_id,
+        project_name=auth.project_name, region="region-a.geo-1", volume_url=endpoints.volume_url,
+        compute_url=endpoints.compute_url,
+    )
+    counts = {"ok": 0, "refused": 0, "overlimit": 0}
+    time.sleep(max(0.0, start_at - time.time()))
+    while time.time() < start_at + duration:
+        try:
+            api.volume_list(ctx)
+            counts["ok"] += 1
+        except api.BudgetExhausted:
+            counts["refused"] += 1
+        except api.OverLimit:
+            counts["overlimit"] += 1
+    print(json.dumps(counts))
+    """
+)
+
+
+def test_two_processes_sharing_one_cache_stay_within_one_budget(limited_emulator, tmp_path):
+    name = f"budget{uuid.uuid4().hex[:8]}"
+    account = limited_emulator.new_account(name)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'console.sqlite3'}",
+        "CACHE_URL": "db://console_cache",
+        "IDENTITY_URL": limited_emulator.identity_url,
+        "API_RATE_PER_PROJECT": "1",
+        "API_BUDGET_MAX_WAIT": "30",
+        "LOG_LEVEL": "WARNING",
+    }
+    for command in (["migrate", "--noinput"], ["createcachetable"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=240,
+        )
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    start_at = time.time() + 5  # both processes are up and logged in by then
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(script), name, f"{name}-password", str(start_at), "10"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=240)
+        assert worker.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+
+    stats = limited_emulator.stats(account["project_id"])["projects"][account["project_id"]]
+    times = sorted(stats["times"])
+    elapsed = times[-1] - times[0]
+    assert stats["overlimit"] == 0, stats
+    assert all(result["overlimit"] == 0 for result in results)
+    assert all(result["ok"] >= 1 for result in results), results  # both processes got their turns
+    assert stats["total"] == sum(result["ok"] for result in results)
+    # Window edges: n calls paced 1/rate apart span (n - 1)/rate seconds, give or take a few ms.
+    assert stats["total"] <= 1 * elapsed + 1 + 0.1, (stats["total"], elapsed)
