@@ -1,11 +1,13 @@
 """What a login keeps in the (server-side) session, and the CloudContext built from it.
 
-The session holds one dictionary under CLOUD_KEY:
+The session holds the token under TOKEN_KEY and everything else under CLOUD_KEY:
 
-    {"token": ..., "expires_at": ISO 8601, "user_id", "user_name", "project_id", "project_name",
+    {"expires_at": ISO 8601, "user_id", "user_name", "project_id", "project_name",
      "regions": {region: {"volume": url, "compute": url}}, "region": the chosen region}
 
-Sessions are database-backed (settings.SESSION_ENGINE), so the token never leaves the server.
+Sessions are database-backed (settings.SESSION_ENGINE), so the token never leaves the server. It is
+kept apart so that only `cloud_context()` ever holds it in a local variable (marked sensitive, so
+error reports leave it out).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from console.api.errors import Unauthorized
 from console.api.identity import AuthResult
 
 CLOUD_KEY = "cloud"
+TOKEN_KEY = "cloud_token"  # noqa: S105 - the session key under which the token is kept
 CLOUD_BACKEND = "console.auth.CloudBackend"
 
 
@@ -33,8 +36,8 @@ def store_login(request: HttpRequest, result: AuthResult) -> None:
         region: {"volume": endpoints.volume_url, "compute": endpoints.compute_url}
         for region, endpoints in sorted(result.regions.items())
     }
+    request.session[TOKEN_KEY] = result.token
     request.session[CLOUD_KEY] = {
-        "token": result.token,
         "expires_at": result.expires_at.isoformat(),
         "user_id": result.user_id,
         "user_name": result.user_name,
@@ -86,6 +89,7 @@ def switch_region(request: HttpRequest, region: str) -> bool:
     return True
 
 
+@sensitive_variables("token")
 def cloud_context(request: HttpRequest) -> CloudContext:
     """The CloudContext of the logged-in user in the chosen region.
 
@@ -93,11 +97,12 @@ def cloud_context(request: HttpRequest) -> CloudContext:
     CloudSessionMiddleware turns that into a trip to the login page.
     """
     login = cloud_login(request)
-    if login is None:
+    token = request.session.get(TOKEN_KEY)
+    if login is None or not token:
         raise Unauthorized(401, "Not logged in to the cloud.")
     endpoints = login["regions"][login["region"]]
     return CloudContext(
-        token=login["token"],
+        token=token,
         user_id=login["user_id"],
         user_name=login["user_name"],
         project_id=login["project_id"],

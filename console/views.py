@@ -28,6 +28,8 @@ ACCOUNT_DISABLED = "This account may not use the console. Ask an administrator."
 def login_view(request: HttpRequest) -> HttpResponse:
     """Log in through Identity. GET touches no session, so anonymous visits create no session rows."""
     next_url = session.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.method == "GET" and session.is_cloud_login(request):
+        return redirect(next_url or "overview")
     api_error = None
     if request.method == "POST":
         form = LoginForm(request.POST)

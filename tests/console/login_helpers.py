@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from console.session import CLOUD_KEY
+from console.session import CLOUD_KEY, TOKEN_KEY
 
 
 def log_in(client: Client, account: dict, *, next_url: str | None = None, **overrides: str):
@@ -20,6 +20,11 @@ def log_in(client: Client, account: dict, *, next_url: str | None = None, **over
 def cloud_session(client: Client) -> dict:
     """The cloud login kept server-side for this client's session."""
     return client.session[CLOUD_KEY]
+
+
+def cloud_token(client: Client) -> str:
+    """The cloud token kept server-side for this client's session."""
+    return client.session[TOKEN_KEY]
 
 
 def session_rows() -> int:

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 
 from console.views import CREDENTIALS_REFUSED
-from tests.console.login_helpers import cloud_session, log_in, session_rows
+from tests.console.login_helpers import cloud_session, cloud_token, log_in, session_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +49,14 @@ def test_login_keeps_the_cloud_login_server_side(client, account):
     assert login["user_name"] == account["user"]
     assert login["project_id"] == account["project_id"]
     assert login["project_name"] == account["project"]
-    assert login["token"]
+    token = cloud_token(client)
+    assert token and token not in str(login)
     assert set(login["regions"]) == {"region-a.geo-1", "region-b.geo-1"}
     for region, endpoints in login["regions"].items():
         assert f"/volume/{region}/v1/{account['project_id']}" in endpoints["volume"]
         assert f"/compute/{region}/v2/{account['project_id']}" in endpoints["compute"]
     # The cookie carries only the session key, never the token.
-    assert login["token"] not in str(client.cookies)
+    assert token not in str(client.cookies)
 
 
 def test_login_by_project_id(client, account):
@@ -189,3 +190,9 @@ def test_identity_unreachable_is_a_clear_message(client, account, settings):
     assert "could not reach the cloud" in html
     assert 'class="request-id"' in html  # the console's own request id, for support
     assert session_rows() == 0
+
+
+def test_login_page_sends_a_logged_in_user_on(client, account):
+    log_in(client, account)
+    assert client.get("/login/")["Location"] == "/"
+    assert client.get("/login/", {"next": "/?a=1"})["Location"] == "/?a=1"

@@ -4,13 +4,17 @@ the request log or the logs."""
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
-from django.test import Client
+from django.contrib.auth import get_user_model
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.views.debug import ExceptionReporter
 
+from console import session
 from support.models import ApiCall
-from tests.console.login_helpers import cloud_session, log_in
+from tests.console.login_helpers import cloud_token, log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +38,7 @@ def test_the_token_never_leaves_the_session(settings, emulator, account, caplog)
     caplog.set_level(logging.DEBUG)
     client = Client(raise_request_exception=False)
     responses = [log_in(client, account)]
-    token = cloud_session(client)["token"]
+    token = cloud_token(client)
     assert len(token) >= 16
 
     for path in parameterless_paths():
@@ -54,3 +58,22 @@ def test_the_token_never_leaves_the_session(settings, emulator, account, caplog)
     for call in ApiCall.objects.all():
         for field in ApiCall._meta.concrete_fields:
             assert token not in str(getattr(call, field.attname)), field.name
+
+
+def test_error_reports_leave_the_token_out(settings, emulator, account):
+    """A crash while the token is in a local variable: the 500 report (debug page, admin e-mail)
+    must not show it."""
+    settings.IDENTITY_URL = emulator.identity_url
+    client = Client()
+    log_in(client, account)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    request.session[session.CLOUD_KEY]["region"] = "a-region-that-vanished"
+    request.user = get_user_model().objects.get(username=account["user_id"])
+    try:
+        session.cloud_context(request)
+    except KeyError:
+        reporter = ExceptionReporter(request, *sys.exc_info())
+        reports = reporter.get_traceback_html() + reporter.get_traceback_text()
+    assert "cloud_context" in reports
+    assert cloud_token(client) not in reports
