@@ -73,7 +73,6 @@ VOLUME_ROUTES = (
     ("GET", "snapshots/detail", "list_snapshots"),
     ("POST", "snapshots", "create_snapshot"),
     ("GET", "snapshots/{}", "show_snapshot"),
-    ("PUT", "snapshots/{}", "update_snapshot"),
     ("DELETE", "snapshots/{}", "delete_snapshot"),
     ("GET", "backups", "list_backups"),
     ("GET", "backups/detail", "list_backups_detail"),
@@ -366,19 +365,6 @@ class Emulator:
         data = parse_body(ctx.request, "snapshot")
         row = rules.create_snapshot(self.store, self.config, ctx.scope, data)
         return views.snapshot_reply(views.snapshot_view(row))
-
-    def op_update_snapshot(self, ctx: Context, snapshot_id: str) -> Reply:
-        data = parse_body(ctx.request, "snapshot")
-        changes = {
-            key: rules.check_text(data, key) for key in ("display_name", "display_description") if key in data
-        }
-        with self.store.transaction() as db:
-            rules.get_snapshot(self.store, ctx.scope, snapshot_id)
-            for key, value in changes.items():
-                db.execute(f"UPDATE snapshots SET {key} = ? WHERE id = ?", (value, snapshot_id))  # noqa: S608
-            return views.snapshot_reply(
-                views.snapshot_view(rules.get_snapshot(self.store, ctx.scope, snapshot_id))
-            )
 
     def op_delete_snapshot(self, ctx: Context, snapshot_id: str) -> Reply:
         rules.delete_snapshot(self.store, self.config, ctx.scope, snapshot_id)

@@ -105,8 +105,7 @@ def _user(store: Store, name: Any, user_id: Any, password: Any) -> sqlite3.Row:
     if not isinstance(name, str):
         row = store.one("SELECT name FROM users WHERE id = ?", user_id)
         name = row["name"] if row else ""
-    with store.lock:
-        user = store.check_password(name, password)
+    user = store.check_password(name, password)
     if user is None:
         raise ApiError(401, WRONG_CREDENTIALS)
     return user

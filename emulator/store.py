@@ -196,7 +196,7 @@ class Store:
         return {"user_id": user_id, "project_id": project_id, "project": project}
 
     def check_password(self, user: str, password: str) -> sqlite3.Row | None:
-        row = self.db.execute("SELECT * FROM users WHERE name = ?", (user,)).fetchone()
+        row = self.one("SELECT * FROM users WHERE name = ?", user)
         if row and hmac.compare_digest(row["password_hash"], _hash(password, row["salt"])):
             return row
         return None
@@ -317,7 +317,9 @@ class Store:
     # --- reads -----------------------------------------------------------------------------------
 
     def one(self, sql: str, *args: Any) -> sqlite3.Row | None:
-        return self.db.execute(sql, args).fetchone()
+        with self.lock:
+            return self.db.execute(sql, args).fetchone()
 
     def all(self, sql: str, *args: Any) -> list[sqlite3.Row]:
-        return self.db.execute(sql, args).fetchall()
+        with self.lock:
+            return self.db.execute(sql, args).fetchall()

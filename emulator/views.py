@@ -27,6 +27,10 @@ def xml_time(stamp: str) -> str:
     return stamp[:-7] if stamp.endswith(".000000") else stamp
 
 
+def _metadata(stored: str) -> dict[str, str]:
+    return {} if stored == "{}" else json.loads(stored)
+
+
 # --- volumes --------------------------------------------------------------------------------------
 
 
@@ -49,7 +53,7 @@ def volume_view(row: sqlite3.Row, attachments: dict[str, sqlite3.Row], detail: b
         "display_description": row["display_description"],
         "display_name": row["display_name"],
         "id": row["id"],
-        "metadata": json.loads(row["metadata"]),
+        "metadata": _metadata(row["metadata"]),
         "size": row["size"],
         "snapshot_id": row["snapshot_id"],
         "source_volid": row["source_volid"],
@@ -113,7 +117,7 @@ def snapshot_view(row: sqlite3.Row) -> dict[str, Any]:
         "display_description": row["display_description"],
         "display_name": row["display_name"],
         "id": row["id"],
-        "metadata": json.loads(row["metadata"]),
+        "metadata": _metadata(row["metadata"]),
         "size": row["size"],
         "status": row["status"],
         "volume_id": row["volume_id"],

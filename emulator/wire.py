@@ -26,7 +26,6 @@ FAULT_NAMES = {
     403: "forbidden",
     404: "itemNotFound",
     405: "badMethod",
-    409: "conflictingRequest",
     413: "overLimit",
     415: "badMediaType",
     500: "computeFault",
