@@ -29,6 +29,10 @@ def test_log_in_switch_region_log_out(page: Page, console_url, account, screensh
     # With JavaScript the region select submits itself; its button is hidden.
     expect(page.get_by_role("button", name="Switch")).to_be_hidden()
     page.screenshot(path=screenshots / "overview.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_role("link", name="Overview")).to_be_visible()
+    page.screenshot(path=screenshots / "overview-narrow.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     page.get_by_label("Region", exact=True).select_option("region-b.geo-1")
     expect(page.get_by_text("Now working in region-b.geo-1.")).to_be_visible()
