@@ -1,14 +1,20 @@
 """Root URL configuration of the console."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
-from console import views
+from console import live, views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("region/", views.switch_region, name="switch_region"),
+    path("live/<str:kind>/", live.statuses, name="live_statuses"),
+    path("volumes/", include("volumes.urls")),
+    path("snapshots/", include("snapshots.urls")),
+    path("backups/", include("backups.urls")),
+    path("servers/", include("attachments.urls")),
+    path("support/", include("support.urls")),
     path("admin/", admin.site.urls),
 ]

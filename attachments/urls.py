@@ -1,0 +1,5 @@
+"""URLs of the attachments section."""
+
+app_name = "attachments"
+
+urlpatterns: list = []

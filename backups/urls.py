@@ -1,0 +1,5 @@
+"""URLs of the backups section."""
+
+app_name = "backups"
+
+urlpatterns: list = []

@@ -1,0 +1,286 @@
+"""Per-project inventory snapshots: how many tabs and rows share one API budget.
+
+Pages and status badges never call the API for listings directly. They read a *listing* (all
+volumes, snapshots, backups, servers or images of a project in a region) from the shared Django
+cache, together with its age. When a listing is older than its refresh interval, exactly one
+request refreshes it: the one that wins `cache.add` on the listing's lock. Everybody else serves the
+current listing. So N tabs polling M rows cost at most one API call per listing per interval.
+
+Refreshes run with background priority: they take a budget slot only when one is free right now
+and never queue ahead of a user's action. A listing that was never fetched is loaded with the
+user's priority (the page has nothing else to show).
+
+Every status change a refresh observes is stored as a `LifecycleEvent`, with the request id of
+the call that showed it; so is every change caused by the console's own actions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from console import api
+from console.api.context import CloudContext, Priority
+from console.api.errors import ApiError
+from console.models import LifecycleEvent
+from console.statuses import DELETED, is_transitional
+
+log = logging.getLogger(__name__)
+
+LOADERS = {
+    "volumes": api.volume_list,
+    "snapshots": api.snapshot_list,
+    "backups": api.backup_list,
+    "servers": api.server_list,
+    "images": api.image_list,
+    # The project's limits are one record; they share the same single-refresher machinery.
+    "limits": lambda ctx: [api.limits_get(ctx)],
+}
+# Kinds whose items have a lifecycle, and the resource type their events are stored under.
+RESOURCE_TYPES = {"volumes": "volume", "snapshots": "snapshot", "backups": "backup"}
+
+# A lock outlives any sane refresh (a hung refresher must not block refreshes forever).
+LOCK_SECONDS = 30
+# How long a cached listing is kept at all (its age decides freshness, not this).
+KEEP_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class RefreshFailure:
+    message: str
+    request_id: str
+    at: float
+
+
+@dataclass(frozen=True)
+class Listing:
+    """All resources of one kind in a project and region, as last fetched."""
+
+    kind: str
+    items: tuple[Any, ...] = ()
+    fetched_at: float | None = None  # None: never fetched successfully
+    request_id: str = ""  # X-Compute-Request-Id of the call that fetched it
+    stale: bool = False  # a console action changed something: refresh at the next chance
+    failure: RefreshFailure | None = None  # the last refresh failed (the items are older)
+    retry_at: float = 0.0  # after a failure, no refresh before this time
+    failures: int = 0
+
+    @cached_property
+    def by_id(self) -> dict[str, Any]:
+        return {item.id: item for item in self.items if hasattr(item, "id")}
+
+    @property
+    def loaded(self) -> bool:
+        return self.fetched_at is not None
+
+    def age(self, now: float | None = None) -> float | None:
+        return None if self.fetched_at is None else max(0.0, (now or time.time()) - self.fetched_at)
+
+    @property
+    def has_transitional(self) -> bool:
+        return any(is_transitional(getattr(item, "status", None)) for item in self.items)
+
+    def interval(self) -> float:
+        """Seconds between refreshes: short while something is changing, long when all is still."""
+        if self.kind not in RESOURCE_TYPES:
+            return settings.INVENTORY_STATIC_INTERVAL
+        if self.stale or self.has_transitional:
+            return settings.INVENTORY_ACTIVE_INTERVAL
+        return settings.INVENTORY_IDLE_INTERVAL
+
+    def due(self, now: float) -> bool:
+        if self.fetched_at is None or self.stale:
+            return now >= self.retry_at
+        return now >= self.retry_at and now - self.fetched_at >= self.interval()
+
+
+def _key(ctx: CloudContext, kind: str) -> str:
+    return f"inventory:{ctx.region}:{ctx.project_id}:{kind}"
+
+
+def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listing:
+    """The project's listing of `kind`, refreshed first if it is due and nobody else is on it."""
+    key = _key(ctx, kind)
+    listing: Listing | None = cache.get(key)
+    now = time.time()
+    if not refresh or (listing is not None and not listing.due(now)):
+        return listing or Listing(kind)
+    lock = key + ":lock"
+    if cache.add(lock, now, LOCK_SECONDS):
+        try:
+            # Re-read under the lock: another process may have refreshed in between.
+            current: Listing | None = cache.get(key)
+            if current is not None and not current.due(time.time()):
+                return current
+            return _refresh(ctx, kind, current)
+        finally:
+            cache.delete(lock)
+    if listing is None:
+        # Someone else is loading the first listing: wait for it rather than calling again.
+        deadline = time.monotonic() + settings.INVENTORY_FIRST_LOAD_WAIT
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            listing = cache.get(key)
+            if listing is not None:
+                return listing
+    return listing or Listing(kind)
+
+
+def _refresh(ctx: CloudContext, kind: str, previous: Listing | None) -> Listing:
+    first_load = previous is None or not previous.loaded
+    priority = Priority.USER if first_load else Priority.BACKGROUND
+    call_ctx = dataclasses.replace(ctx, priority=priority)
+    now = time.time()
+    try:
+        with api.capture_request_ids() as request_ids:
+            items = tuple(LOADERS[kind](call_ctx))
+    except ApiError as error:
+        base = previous or Listing(kind)
+        failures = base.failures + 1
+        # Back off after failures (2, 4, 8 ... at most 60 s); a budget refusal just waits its turn.
+        delay = 0.0 if isinstance(error, api.BudgetExhausted) else min(60.0, 2.0**failures)
+        failure = RefreshFailure(message=error.message, request_id=error.request_id or "", at=now)
+        updated = dataclasses.replace(base, failure=failure, retry_at=now + delay, failures=failures)
+        if not isinstance(error, api.BudgetExhausted):
+            log.warning(
+                "inventory refresh of %s failed: %s (request %s)", kind, error.message, error.request_id
+            )
+            cache.set(_key(ctx, kind), updated, KEEP_SECONDS)
+        return updated
+    request_id = request_ids[-1] if request_ids else ""
+    listing = Listing(kind, items, fetched_at=now, request_id=request_id)
+    cache.set(_key(ctx, kind), listing, KEEP_SECONDS)
+    if kind in RESOURCE_TYPES:
+        _record_changes(ctx, kind, previous, listing)
+    return listing
+
+
+def _record_changes(ctx: CloudContext, kind: str, previous: Listing | None, current: Listing) -> None:
+    """Store a lifecycle event for every status change between two listings."""
+    changes: list[tuple[str, str, str]] = []
+    if previous is None or not previous.loaded:
+        # First sight of the project: only resources that are busy start a timeline here.
+        changes = [(item.id, "", item.status) for item in current.items if is_transitional(item.status)]
+    else:
+        for item in current.items:
+            before = previous.by_id.get(item.id)
+            if before is None or before.status != item.status:
+                changes.append((item.id, before.status if before else "", item.status))
+        changes += [
+            (gone.id, gone.status, DELETED) for gone in previous.items if gone.id not in current.by_id
+        ]
+    events_record(
+        ctx,
+        resource_type=RESOURCE_TYPES[kind],
+        changes=changes,
+        request_id=current.request_id,
+        source=LifecycleEvent.Source.REFRESH,
+    )
+
+
+def events_record(
+    ctx: CloudContext,
+    *,
+    resource_type: str,
+    changes: Iterable[tuple[str, str, str]],
+    request_id: str,
+    source: str,
+    note: str = "",
+) -> list[LifecycleEvent]:
+    """Store (resource id, from, to) changes, skipping any that the timeline already ends with."""
+    changes = list(changes)
+    if not changes:
+        return []
+    ids = {resource_id for resource_id, _, _ in changes}
+    last_status: dict[str, str] = {}
+    for event in LifecycleEvent.objects.filter(
+        project_id=ctx.project_id, region=ctx.region, resource_type=resource_type, resource_id__in=ids
+    ).order_by("observed_at", "id"):
+        last_status[event.resource_id] = event.to_status
+    now = timezone.now()
+    events = []
+    for resource_id, before, after in changes:
+        if last_status.get(resource_id) == after:
+            continue  # another observer (an action, another process) already recorded it
+        events.append(
+            LifecycleEvent(
+                region=ctx.region,
+                project_id=ctx.project_id,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                from_status=last_status.get(resource_id, before) or before,
+                to_status=after,
+                observed_at=now,
+                request_id=request_id,
+                source=source,
+                note=note,
+            )
+        )
+        last_status[resource_id] = after
+    return LifecycleEvent.objects.bulk_create(events)
+
+
+def listing_apply(ctx: CloudContext, kind: str, record: Any, *, request_id: str, note: str = "") -> None:
+    """Put a record the API just returned (after a create or update) into the cached listing.
+
+    The page shows the change at once, the listing is marked stale so the next poll refreshes it,
+    and the change enters the resource's timeline with the request id of the action.
+    """
+    _update(ctx, kind, record.id, lambda _old: record)
+    if kind in RESOURCE_TYPES:
+        events_record(
+            ctx,
+            resource_type=RESOURCE_TYPES[kind],
+            changes=[(record.id, "", record.status)],
+            request_id=request_id,
+            source=LifecycleEvent.Source.ACTION,
+            note=note,
+        )
+
+
+def listing_set_status(
+    ctx: CloudContext, kind: str, resource_id: str, status: str, *, request_id: str, note: str = ""
+) -> None:
+    """Record that an action moved a resource to `status` (e.g. deleting after a 202)."""
+    _update(ctx, kind, resource_id, lambda old: dataclasses.replace(old, status=status) if old else None)
+    if kind in RESOURCE_TYPES:
+        events_record(
+            ctx,
+            resource_type=RESOURCE_TYPES[kind],
+            changes=[(resource_id, "", status)],
+            request_id=request_id,
+            source=LifecycleEvent.Source.ACTION,
+            note=note,
+        )
+
+
+def listing_invalidate(ctx: CloudContext, kind: str) -> None:
+    """Mark a listing stale: the next reader refreshes it (within the budget)."""
+    _update(ctx, kind, None, None)
+
+
+def _update(ctx: CloudContext, kind: str, resource_id: str | None, change) -> None:
+    key = _key(ctx, kind)
+    listing: Listing | None = cache.get(key)
+    if listing is None:
+        return
+    items = list(listing.items)
+    if resource_id is not None and change is not None:
+        old = listing.by_id.get(resource_id)
+        new = change(old)
+        if old is not None:
+            items = [
+                new if item.id == resource_id else item for item in items if new or item.id != resource_id
+            ]
+        elif new is not None:
+            items.insert(0, new)
+    cache.set(key, dataclasses.replace(listing, items=tuple(items), stale=True), KEEP_SECONDS)

@@ -1,0 +1,89 @@
+"""Live status badges: one poll per page region, answered from the shared inventory.
+
+A page renders each resource's badge inside a stable slot (`status-<kind>-<id>`) and, when any of
+them is transitional, one poller element. The poller asks `/live/<kind>/` for the ids it follows,
+sending the status it currently shows for each (`s=<id>:<status>`). The console answers from the
+cached listing (refreshing it at most once per interval, whoever asks), with out-of-band swaps for
+the badges that changed only, and an `HX-Trigger: status-changed` event so that detail panels can
+reload themselves. When nothing it follows is transitional any more it answers 286, which stops
+htmx polling; a terminal badge is rendered without any hx- attribute at all.
+
+Badges never call the API: however many tabs poll, the API sees one listing call per interval.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET
+
+from console.inventory import RESOURCE_TYPES, listing_get
+from console.session import cloud_context
+from console.statuses import DELETED, status_info
+
+# htmx stops polling when it receives this status (htmx 2 and later).
+STOP_POLLING = 286
+# A poller follows at most this many resources (the URL stays short; a page shows at most a page).
+MAX_FOLLOWED = 200
+
+
+def parse_followed(values: list[str]) -> dict[str, str]:
+    """`id:status` pairs from the query string; malformed or oversized values are ignored."""
+    followed: dict[str, str] = {}
+    for value in values[:MAX_FOLLOWED]:
+        resource_id, _, status = value.partition(":")
+        if resource_id and len(resource_id) <= 64 and len(status) <= 32:
+            followed[resource_id] = status
+    return followed
+
+
+@login_required
+@require_GET
+def statuses(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in RESOURCE_TYPES:
+        raise Http404
+    followed = parse_followed(request.GET.getlist("s"))
+    listing = listing_get(cloud_context(request), kind)
+    current: dict[str, str] = {}
+    for resource_id, shown in followed.items():
+        if not listing.loaded:
+            current[resource_id] = shown
+        elif resource_id in listing.by_id:
+            current[resource_id] = listing.by_id[resource_id].status
+        else:
+            current[resource_id] = DELETED
+    changed = {rid: status for rid, status in current.items() if status != followed[rid]}
+    still_moving = {rid: status for rid, status in current.items() if status_info(status).transitional}
+    html = render_to_string(
+        "components/status_update.html",
+        {
+            "kind": kind,
+            "changed": [(rid, status_info(status)) for rid, status in changed.items()],
+            # Re-rendered every time: it carries the statuses shown now, and its interval.
+            "poller": poller_context(kind, still_moving, listing_failure=listing.failure),
+            "failure": listing.failure,
+        },
+        request=request,
+    )
+    response = HttpResponse(html, status=200 if still_moving else STOP_POLLING)
+    if changed:
+        response["HX-Trigger"] = json.dumps({"status-changed": {"kind": kind, "ids": sorted(changed)}})
+    return response
+
+
+def poller_context(kind: str, statuses: dict[str, str], *, listing_failure=None) -> dict | None:
+    """What the poller template needs, or None when nothing on the page is moving."""
+    moving = {rid: status for rid, status in statuses.items() if status_info(status).transitional}
+    if not moving:
+        return None
+    # Back off while the inventory cannot be refreshed (the API failing): poll 4x less often.
+    interval = settings.BADGE_POLL_INTERVAL * (4 if listing_failure else 1)
+    return {
+        "kind": kind,
+        "follow": [f"{rid}:{status}" for rid, status in list(moving.items())[:MAX_FOLLOWED]],
+        "interval": interval,
+    }

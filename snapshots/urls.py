@@ -1,0 +1,5 @@
+"""URLs of the snapshots section."""
+
+app_name = "snapshots"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""URLs of the support section."""
+
+app_name = "support"
+
+urlpatterns: list = []

@@ -1,0 +1,130 @@
+"""The shared inventory: one refresher per listing, lifecycle events, and badges that poll it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.contrib.auth import get_user
+from django.core.cache import cache
+from django.test import RequestFactory
+
+from console import api
+from console.inventory import listing_apply, listing_get, listing_set_status
+from console.models import LifecycleEvent
+from console.session import cloud_context
+from tests.console.login_helpers import log_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_in(client, settings, emulator, account):
+    settings.IDENTITY_URL = emulator.identity_url
+    settings.INVENTORY_ACTIVE_INTERVAL = 0.2
+    cache.clear()
+    assert log_in(client, account).status_code == 302
+    return client
+
+
+def context_of(client):
+    """The CloudContext the console builds for this client's login."""
+    request = RequestFactory().get("/")
+    request.session = client.session
+    request.user = get_user(request)
+    return cloud_context(request)
+
+
+def wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_listing_is_cached_and_refreshed_by_one_caller(client_in, emulator, account):
+    ctx = context_of(client_in)
+    first = listing_get(ctx, "volumes")
+    assert first.loaded and first.items == ()
+    emulator.reset_stats()
+    for _ in range(20):
+        listing_get(ctx, "volumes")
+    # Idle listings are fresh for INVENTORY_IDLE_INTERVAL: twenty readers, no call.
+    assert emulator.stats(account["project_id"])["total"] == 0
+
+
+def test_refresh_records_each_status_change(client_in, emulator, account):
+    ctx = context_of(client_in)
+    listing_get(ctx, "volumes")
+    volume = api.volume_create(ctx, size=1, display_name="timeline")
+    listing_apply(ctx, "volumes", volume, request_id="req-action")
+    assert listing_get(ctx, "volumes", refresh=False).by_id[volume.id].status == "creating"
+    wait_for(lambda: listing_get(ctx, "volumes").by_id[volume.id].status == "available")
+    api.volume_delete(ctx, volume.id)
+    listing_set_status(ctx, "volumes", volume.id, "deleting", request_id="req-delete")
+    wait_for(lambda: volume.id not in listing_get(ctx, "volumes").by_id)
+    steps = list(
+        LifecycleEvent.objects.filter(resource_id=volume.id).values_list("from_status", "to_status", "source")
+    )
+    assert steps == [
+        ("", "creating", "action"),
+        ("creating", "available", "refresh"),
+        ("available", "deleting", "action"),
+        ("deleting", "deleted", "refresh"),
+    ]
+    refresh_ids = LifecycleEvent.objects.filter(resource_id=volume.id, source="refresh").values_list(
+        "request_id", flat=True
+    )
+    assert all(rid.startswith("req-") for rid in refresh_ids)
+
+
+def test_badge_poll_answers_from_the_inventory_and_stops_when_terminal(client_in, emulator, account):
+    ctx = context_of(client_in)
+    listing_get(ctx, "volumes")
+    volume = api.volume_create(ctx, size=1, display_name="badge")
+    listing_apply(ctx, "volumes", volume, request_id="req-x")
+
+    def poll():
+        response = client_in.get(f"/live/volumes/?s={volume.id}:creating", HTTP_HX_REQUEST="true")
+        return response if response.status_code == 286 else None
+
+    response = wait_for(poll)
+    html = response.content.decode()
+    assert f'id="status-volumes-{volume.id}"' in html and "Available" in html
+    assert "hx-trigger" not in html  # a terminal badge does not poll
+    assert "status-changed" in response["HX-Trigger"]
+
+
+def test_badge_poll_with_nothing_changed_sends_no_badge(client_in, emulator, account):
+    ctx = context_of(client_in)
+    listing_get(ctx, "volumes")
+    volume = api.volume_create(ctx, size=1, display_name="steady")
+    listing_apply(ctx, "volumes", volume, request_id="req-x")
+    wait_for(
+        lambda: (
+            listing_get(ctx, "volumes").by_id.get(volume.id, None)
+            and listing_get(ctx, "volumes").by_id[volume.id].status == "available"
+        )
+    )
+    response = client_in.get(f"/live/volumes/?s={volume.id}:available")
+    assert response.status_code == 286
+    assert "hx-swap-oob" not in response.content.decode()
+    assert "HX-Trigger" not in response
+
+
+def test_badge_of_a_vanished_resource_says_deleted(client_in, emulator, account):
+    ctx = context_of(client_in)
+    listing_get(ctx, "volumes")
+    response = client_in.get("/live/volumes/?s=00000000-0000-0000-0000-000000000000:deleting")
+    assert response.status_code == 286
+    assert "Deleted" in response.content.decode()
+
+
+def test_unknown_kind_and_garbage_ids(client_in):
+    assert client_in.get("/live/servers/").status_code == 404
+    response = client_in.get("/live/volumes/?s=" + "x" * 5000 + "&s=<script>:creating")
+    assert response.status_code in (200, 286)
+    assert "<script>" not in response.content.decode()

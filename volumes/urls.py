@@ -1,0 +1,5 @@
+"""URLs of the volumes section."""
+
+app_name = "volumes"
+
+urlpatterns: list = []
