@@ -210,3 +210,14 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# --- Inventory: the shared, cached listings that pages and badges read ----------------------------
+# Seconds between refreshes of a listing while something in it is changing, and when all is still.
+INVENTORY_ACTIVE_INTERVAL = env_float("INVENTORY_ACTIVE_INTERVAL", 2.0)
+INVENTORY_IDLE_INTERVAL = env_float("INVENTORY_IDLE_INTERVAL", 30.0)
+# Servers and images change rarely.
+INVENTORY_STATIC_INTERVAL = env_float("INVENTORY_STATIC_INTERVAL", 300.0)
+# How long a request waits for another request that is loading a project's first listing.
+INVENTORY_FIRST_LOAD_WAIT = env_float("INVENTORY_FIRST_LOAD_WAIT", 10.0)
+# How often badges poll the console (never the API), in seconds.
+BADGE_POLL_INTERVAL = env_float("BADGE_POLL_INTERVAL", 2.0)
