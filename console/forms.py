@@ -19,7 +19,7 @@ class LoginForm(forms.Form):
         label="Project",
         max_length=255,
         help_text="The project's name or id.",
-        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "aria-describedby": "id_project_help"}),
     )
 
 

@@ -93,3 +93,28 @@ def test_expired_session_returns_to_the_page_after_logging_in(page: Page, consol
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{console_url}/?from=browser")
     expect(page.get_by_test_id("user")).to_be_visible()
+
+
+def test_htmx_requests_carry_the_csrf_token(page: Page, account):
+    log_in(page, account)
+    expect(page.get_by_test_id("user")).to_be_visible()
+    # A POST made by htmx passes Django's CSRF check thanks to hx-headers on <body>.
+    status = page.evaluate(
+        """() => new Promise((resolve) => {
+            document.body.addEventListener("htmx:afterRequest",
+                (event) => resolve(event.detail.xhr.status), {once: true});
+            htmx.ajax("POST", "/region/", {values: {region: "region-b.geo-1"}, swap: "none"});
+        })"""
+    )
+    assert status == 200  # the redirect to the overview, followed
+    page.reload()
+    expect(page.get_by_label("Region", exact=True)).to_have_value("region-b.geo-1")
+
+
+def test_htmx_request_after_the_token_ended_goes_to_login(page: Page, console_url, account, emulator):
+    log_in(page, account)
+    expect(page.get_by_test_id("user")).to_be_visible()
+    emulator.expire_tokens(account["user"])
+    page.evaluate('htmx.ajax("GET", "/", {swap: "none"})')
+    expect(page).to_have_url(f"{console_url}/login/?next=/")
+    expect(page.get_by_text("Your session with the cloud has ended. Please log in again.")).to_be_visible()
