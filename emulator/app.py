@@ -185,7 +185,7 @@ class Emulator:
         elapsed_ms = (time.monotonic() - started) * 1000
         if kind in API_VERSIONS and project_id:
             self.stats.record(project_id, request.method, template, status, time.time())
-        elif kind == "identity" and request.method == "POST":
+        elif kind == "identity" and request.path.rstrip("/") in ("/v3/auth/tokens", "/v2.0/tokens"):
             self.stats.record_identity()
         if kind != "hook":
             self.calls.add(

@@ -46,7 +46,7 @@ class Config:
     quota_volumes: int = 10
     quota_gigabytes: int = 3000
     derived_limit: int = 10
-    faults: dict[str, float] = field(default_factory=dict)
+    faults: dict[str, float | str] = field(default_factory=dict)
 
     def duration(self, kind: str) -> float:
         """Seconds a lifecycle step of `kind` takes (already multiplied by EMULATOR_SPEED)."""
@@ -66,11 +66,13 @@ class Config:
             "restore": _float("EMULATOR_RESTORE_SECONDS", 8),
             "delete": _float("EMULATOR_DELETE_SECONDS", 2),
         }
-        faults = {}
+        faults: dict[str, float | str] = {}
         for key in FAULT_KEYS:
             value = _float(f"EMULATOR_FAULT_{key.upper()}", 0.0)
             if value:
                 faults[key] = value
+        if os.environ.get("EMULATOR_FAULT_PROJECT", "").strip():
+            faults["project"] = os.environ["EMULATOR_FAULT_PROJECT"].strip()
         return cls(
             db_path=db,
             token_ttl=_float("EMULATOR_TOKEN_TTL", 43200),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import socket
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -129,8 +130,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(emulator: Emulator, addr: str, port: int) -> None:
+    """Serve until SIGINT or SIGTERM; every answered call is already committed to SQLite."""
     server = EmulatorServer((addr, port), emulator)
+    signal.signal(signal.SIGTERM, _stop)
     log.info("Emulator listening on http://%s:%s/ (state in %s)", addr, port, emulator.config.db_path)
     try:
         server.serve_forever(poll_interval=0.5)
@@ -138,3 +145,4 @@ def serve(emulator: Emulator, addr: str, port: int) -> None:
         pass
     finally:
         server.server_close()
+        log.info("Emulator stopped")

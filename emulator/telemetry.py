@@ -67,7 +67,7 @@ class Faults:
                     raise bad_request("Invalid latency_ms: it must be between 0 and 60000.")
             elif not 0 <= value <= 1:
                 raise bad_request(f"Invalid {key}: it is a probability between 0 and 1.")
-            settings[key] = value
+            settings[key] = value if key == "latency_ms" else float(value)
         project = data.get("project")
         if project is not None and not isinstance(project, str):
             raise bad_request("Invalid project: it must be a project id string.")

@@ -111,7 +111,7 @@ def parse_body(request: Request, root: str) -> dict[str, Any]:
         return _parse_xml(request.body, root)
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise bad_request("Malformed request body: the JSON could not be parsed.") from exc
     if not isinstance(data, dict) or root not in data:
         raise bad_request(f"Malformed request body: expected a JSON object with a '{root}' key.")
@@ -127,7 +127,7 @@ def parse_json_object(request: Request) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise bad_request("Malformed request body: the JSON could not be parsed.") from exc
     if not isinstance(data, dict):
         raise bad_request("Malformed request body: expected a JSON object.")
@@ -151,7 +151,7 @@ def _parse_xml(body: bytes, root: str) -> dict[str, Any]:
         raise bad_request("Malformed request body: XML document type declarations are not accepted.")
     try:
         element = ET.fromstring(body)  # noqa: S314 - no DTD, so no entity expansion
-    except ET.ParseError as exc:
+    except (ET.ParseError, RecursionError) as exc:
         raise bad_request(f"Malformed request body: the XML could not be parsed ({exc}).") from exc
     if _local(element.tag) != root:
         raise bad_request(f"Malformed request body: expected a <{root}> element.")
