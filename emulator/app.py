@@ -25,6 +25,8 @@ from .telemetry import CallLog, Faults, RateLimiter, Stats
 from .wire import (
     COMPUTE_NS,
     RATE_LIMITED,
+    SERVER_FAULT,
+    UNAVAILABLE,
     VOLUME_NS,
     ApiError,
     Reply,
@@ -173,14 +175,7 @@ class Emulator:
             outcome = Outcome(fault_reply(error, COMPUTE_NS if kind == "compute" else VOLUME_NS))
         except Exception:
             log.exception("%s unexpected error on %s %s", request_id, request.method, request.path)
-            outcome = Outcome(
-                fault_reply(
-                    ApiError(
-                        500,
-                        "The server has either erred or is incapable of performing the requested operation.",
-                    )
-                )
-            )
+            outcome = Outcome(fault_reply(ApiError(500, SERVER_FAULT)))
         status: int | str = "dropped" if outcome.drop else outcome.reply.status
         elapsed_ms = (time.monotonic() - started) * 1000
         if kind in API_VERSIONS and project_id:
@@ -228,19 +223,10 @@ class Emulator:
             if Faults.roll(faults["overlimit_rate"]):
                 return Outcome(fault_reply(ApiError(413, RATE_LIMITED, 1), namespace)), template
             if Faults.roll(faults["error_rate"]):
-                error = random.choice(
-                    (
-                        ApiError(
-                            500,
-                            "The server has either erred or is incapable of performing the requested "
-                            "operation.",
-                        ),
-                        ApiError(503, "The service is temporarily unavailable; try again later."),
-                    )
-                )
+                error = ApiError(*random.choice(((500, SERVER_FAULT), (503, UNAVAILABLE))))
                 return Outcome(fault_reply(error, namespace)), template
         try:
-            reply = self._api(request, kind, region, project_id, rest, name, ids, allowed)
+            reply = self._api(request, kind, region, project_id, name, ids, allowed)
         except ApiError as error:
             reply = fault_reply(error, namespace)
         return Outcome(reply, malformed=bool(faults) and Faults.roll(faults["malformed_rate"])), template
@@ -251,7 +237,6 @@ class Emulator:
         kind: str,
         region: str,
         project_id: str,
-        rest: list[str],
         name: str | None,
         ids: list[str],
         allowed: list[str],

@@ -33,6 +33,8 @@ FAULT_NAMES = {
 }
 
 RATE_LIMITED = "This request was rate-limited."
+SERVER_FAULT = "The server has either erred or is incapable of performing the requested operation."
+UNAVAILABLE = "The service is temporarily unavailable; try again later."
 
 
 class ApiError(Exception):
