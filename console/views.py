@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from console import api, session
 from console.api import identity
 from console.api.errors import ApiError, Forbidden, Unauthorized
-from console.context_processors import frame
 from console.forms import LoginForm, RegionForm
 
 CREDENTIALS_REFUSED = "Those credentials were not accepted. Check the user name, password and project."
@@ -94,5 +93,4 @@ def overview(request: HttpRequest) -> HttpResponse:
     else:
         context["volume_count"] = len(volumes)
         context["total_gb"] = sum(volume.size for volume in volumes)
-    context["sections"] = [item for item in frame(request)["nav"] if item["url"] != "/"]
     return render(request, "console/overview.html", context)

@@ -18,12 +18,16 @@ from tests.console.login_helpers import log_in
 pytestmark = pytest.mark.django_db
 
 
-def support_page(request):
-    return HttpResponse("support")
+def section_page(request):
+    return HttpResponse("a section")
 
 
-# A URLconf with a support page, to see the Support link appear for staff only.
-urlpatterns = [path("support/", support_page), path("", include(console_urlpatterns))]
+# A URLconf with a Volumes and a Support page, as the resource apps will add them.
+urlpatterns = [
+    path("volumes/", section_page),
+    path("support/", section_page),
+    path("", include(console_urlpatterns)),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +139,12 @@ def test_error_component_escapes_the_api_message():
     html = render_error(errors.BadRequest(400, "<script>alert(1)</script>", request_id="<b>"))
     assert "<script>" not in html and "<b>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_overview_links_to_the_sections_that_exist(logged_in, settings):
+    settings.ROOT_URLCONF = __name__
+    html = logged_in.get("/").content.decode()
+    go_to = re.search(r'<ul class="link-list">.*?</ul>', html, re.S).group(0)
+    links = re.findall(r'href="([^"]+)"', go_to)
+    assert "/volumes/" in links
+    assert links == [link for link in nav_links(html) if link not in ("/", "/support/")]
