@@ -1,0 +1,233 @@
+"""The wire (spec 4.2-4.4): headers on every answer, format selection, XML bodies both ways."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET  # noqa: S405 - our own emulator's answers
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from tests.emulator.wire import assert_same, decode_xml, encode_xml
+
+REQUEST_ID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+VOLUME_NS = "{http://docs.openstack.org/volume/api/v1}"
+
+
+def test_the_test_codec_reads_the_specs_examples():
+    volume = decode_xml(
+        b'<?xml version="1.0" ?><volumes xmlns="http://docs.openstack.org/volume/api/v1">'
+        b'<volume availability_zone="az1" created_at="2013-01-21 16:36:19" display_description="None" '
+        b'display_name="None" id="29b5" size="5" snapshot_id="None" source_volid="None" status="in-use" '
+        b'volume_type="None"><attachments><attachment device="/dev/vdd" id="29b5" server_id="c31a" '
+        b'volume_id="29b5"/></attachments><metadata><meta key="k">v</meta></metadata>'
+        b'<volume_image_metadata><meta key="image_id">6256</meta></volume_image_metadata></volume></volumes>'
+    )
+    assert volume == {"volumes": [{
+        "availability_zone": "az1", "created_at": "2013-01-21 16:36:19", "display_description": None,
+        "display_name": None, "id": "29b5", "size": 5, "snapshot_id": None, "source_volid": None,
+        "status": "in-use", "volume_type": None, "metadata": {"k": "v"},
+        "attachments": [{"device": "/dev/vdd", "id": "29b5", "server_id": "c31a", "volume_id": "29b5"}],
+        "volume_image_metadata": {"image_id": "6256"}}]}
+    assert decode_xml(b'<badRequest code="400" xmlns="http://docs.openstack.org/volume/api/v1">'
+                      b"<message>Malformed request body</message></badRequest>") == {
+        "badRequest": {"code": 400, "message": "Malformed request body"}}
+    assert decode_xml(b'<limits><rates/><absolute><limit name="maxTotalVolumes" value="20"/></absolute>'
+                      b"</limits>") == {"limits": {"rate": [], "absolute": {"maxTotalVolumes": 20}}}
+    assert decode_xml(encode_xml({"volume": {"size": 1, "metadata": {"a": "b"}, "x": None}})) == {
+        "volume": {"size": 1, "metadata": {"a": "b"}}}
+
+
+def _check_headers(reply, fmt: str | None) -> str:
+    request_id = reply.headers.get("X-Compute-Request-Id", "")
+    assert REQUEST_ID.match(request_id), (request_id, reply)
+    date = parsedate_to_datetime(reply.headers["Date"])
+    assert reply.headers["Date"].endswith("GMT")
+    assert abs(date - datetime.now(UTC)) < timedelta(minutes=5)
+    if reply.text:
+        assert reply.headers["Content-Type"].split(";")[0] == f"application/{fmt}", reply.headers
+        assert int(reply.headers["Content-Length"]) == len(reply.text.encode())
+    return request_id
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_every_answer_carries_request_id_date_and_content_type(api, fmt):
+    server = api.server_in("az2")
+    vol = api.create_volume()
+    replies = [
+        api.vol("GET", "/volumes", fmt=fmt),
+        api.vol("GET", "/limits", fmt=fmt),
+        api.vol("POST", "/volumes", {"volume": {"size": 1}}, fmt),
+        api.vol("PUT", f"/volumes/{vol['id']}", {"volume": {"display_name": "n"}}, fmt),
+        api.vol("GET", "/volumes/no-such-volume", fmt=fmt),
+        api.vol("POST", "/volumes", {"volume": {"size": 0}}, fmt),
+        api.vol("GET", "/volumes", fmt=fmt, token="bad"),
+        api.vol("POST", "/volumes", {"volume": {"size": 5000}}, fmt),  # 400: over 2047
+        api.attach(server, vol["id"], fmt=fmt),
+        api.comp("GET", f"/servers/{server}/os-volume_attachments", fmt=fmt),
+        api.detach(server, vol["id"]),
+        api.vol("DELETE", f"/volumes/{vol['id']}", fmt=fmt),
+    ]
+    statuses = {r.status for r in replies}
+    assert {200, 202, 400, 401, 404} <= statuses
+    ids = [_check_headers(r, fmt) for r in replies]
+    assert len(set(ids)) == len(ids)
+
+
+def test_request_ids_appear_in_the_emulators_log(emulator, api):
+    r = api.vol("GET", "/volumes/no-such-volume")
+    log = emulator.hook("GET", f"/_emulator/log?project={api.project_id}&limit=5")
+    text = str(log)
+    assert r.headers["X-Compute-Request-Id"] in text
+
+
+@pytest.mark.parametrize(("suffix", "accept", "expect"), [
+    (".xml", "application/json", "xml"),
+    (".json", "application/xml", "json"),
+    ("", "application/xml", "xml"),
+    ("", "application/json", "json"),
+])
+def test_suffix_wins_over_accept(api, suffix, accept, expect):
+    vol = api.create_volume()
+    server = api.server_in("az2")
+    urls = [f"{api.volume_base}/volumes{suffix}", f"{api.volume_base}/volumes/detail{suffix}",
+            f"{api.volume_base}/volumes/{vol['id']}{suffix}", f"{api.volume_base}/limits{suffix}",
+            f"{api.volume_base}/snapshots/detail{suffix}", f"{api.volume_base}/backups{suffix}",
+            f"{api.compute_base}/servers/{server}/os-volume_attachments{suffix}",
+            f"{api.volume_base}/volumes/no-such-volume{suffix}"]
+    for url in urls:
+        r = api.request("GET", url, headers={"Accept": accept})
+        assert r.status in (200, 404), r
+        assert r.fmt == expect, (url, r.headers.get("Content-Type"))
+        assert r.body
+
+
+def test_json_is_the_default(api):
+    r = api.request("GET", f"{api.volume_base}/volumes", headers={"Accept": ""})
+    assert (r.status, r.fmt) == (200, "json")
+    r = api.request("GET", f"{api.volume_base}/volumes", headers={"Accept": "*/*"})
+    assert (r.status, r.fmt) == (200, "json")
+
+
+def test_xml_volumes_are_in_the_volume_namespace(api):
+    vol = api.create_volume()
+    r = api.session.get(f"{api.volume_base}/volumes/{vol['id']}.xml", headers={"X-Auth-Token": api.token})
+    assert ET.fromstring(r.content).tag == f"{VOLUME_NS}volume"  # noqa: S314
+    r = api.session.get(f"{api.volume_base}/volumes/detail.xml", headers={"X-Auth-Token": api.token})
+    assert ET.fromstring(r.content).tag == f"{VOLUME_NS}volumes"  # noqa: S314
+
+
+def test_json_and_xml_say_the_same_thing(api):
+    server = api.server_in("az1")
+    vol = api.create_volume(size=2, availability_zone="az1", display_name="same", display_description="d",
+                            metadata={"k": "v", "n": "1"})
+    snap = api.create_snapshot(vol["id"], display_name="snap")
+    backup = api.create_backup(vol["id"], name="bk", description="bd")
+    api.attach(server, vol["id"])
+
+    def both(url_path, key, base=api.volume_base):
+        j = api.request("GET", f"{base}{url_path}")
+        x = api.request("GET", f"{base}{url_path}", fmt="xml")
+        assert (j.status, x.status, j.fmt, x.fmt) == (200, 200, "json", "xml"), (j, x)
+        return j.body[key], x.body[key]
+
+    j, x = both(f"/volumes/{vol['id']}", "volume")
+    assert_same(j, x, "volume")
+    assert x["attachments"] and x["metadata"] == {"k": "v", "n": "1"}
+    j, x = both("/volumes/detail", "volumes")
+    assert_same(j[0], x[0], "volume")
+    j, x = both("/volumes", "volumes")
+    assert_same(j[0], x[0], "volume")
+    j, x = both(f"/snapshots/{snap['id']}", "snapshot")
+    assert_same(j, x, "snapshot")
+    j, x = both("/snapshots", "snapshots")
+    assert_same(j[0], x[0], "snapshot")
+    j, x = both(f"/backups/{backup['id']}", "backup")
+    assert_same(j, x, "backup")
+    j, x = both("/backups/detail", "backups")
+    assert_same(j[0], x[0], "backup")
+    j, x = both("/backups", "backups")
+    assert_same(j[0], x[0], "backup_summary")
+    j, x = both(f"/servers/{server}/os-volume_attachments/{vol['id']}", "volumeAttachment",
+                base=api.compute_base)
+    assert_same(j, x, "volumeAttachment")
+    j, x = both(f"/servers/{server}/os-volume_attachments", "volumeAttachments", base=api.compute_base)
+    assert_same(j[0], x[0], "volumeAttachment")
+
+
+def test_xml_faults_have_the_specs_shape(api):
+    r = api.vol("POST", "/volumes", {"volume": {"size": 0}}, "xml")
+    root = ET.fromstring(r.text)  # noqa: S314
+    assert root.tag.endswith("badRequest") and root.get("code") == "400"
+    assert [child.tag.rsplit("}", 1)[-1] for child in root] == ["message"]
+
+
+# --- XML request bodies -------------------------------------------------------------------------------------
+def _post_xml(api, path, xml: str, base=None):
+    return api.request("POST", (base or api.volume_base) + path, fmt="xml", data=xml)
+
+
+def test_xml_bodies_for_create_update_snapshot_backup_restore_and_attach(api):
+    r = _post_xml(api, "/volumes", '<volume size="2" availability_zone="az1" display_name="x1" '
+                                   'display_description="from xml"><metadata><meta key="a">b</meta>'
+                                   '</metadata></volume>')
+    assert r.status == 200, r
+    vol = api.wait("volumes", r.body["volume"]["id"], "available")
+    assert (vol["size"], vol["availability_zone"], vol["display_name"], vol["display_description"],
+            vol["metadata"]) == (2, "az1", "x1", "from xml", {"a": "b"})
+
+    r = api.request("PUT", f"{api.volume_base}/volumes/{vol['id']}", fmt="xml",
+                    data='<volume display_description="new description"/>')
+    assert r.status == 200, r
+    assert api.show("volumes", vol["id"])["display_description"] == "new description"
+
+    r = _post_xml(api, "/snapshots", f'<snapshot display_name="sx" force="false" volume_id="{vol["id"]}"/>')
+    assert r.status == 200, r
+    snap = api.wait("snapshots", r.body["snapshot"]["id"], "available")
+    assert (snap["display_name"], snap["volume_id"]) == ("sx", vol["id"])
+
+    r = _post_xml(api, "/backups", f'<backup name="bx" description="bd" volume_id="{vol["id"]}"/>')
+    assert r.status == 202, r
+    backup = api.wait("backups", r.body["backup"]["id"], "available")
+    assert (backup["name"], backup["description"], backup["volume_id"]) == ("bx", "bd", vol["id"])
+
+    r = _post_xml(api, f"/backups/{backup['id']}/restore", f'<restore volume_id="{vol["id"]}"/>')
+    assert r.status == 202, r
+    assert r.body["restore"] == {"backup_id": backup["id"], "volume_id": vol["id"]}
+    api.wait("volumes", vol["id"], "available")
+    api.wait("backups", backup["id"], "available")
+
+    server = api.server_in("az1")
+    r = _post_xml(api, f"/servers/{server}/os-volume_attachments",
+                  f'<volumeAttachment volume_id="{vol["id"]}"/>', base=api.compute_base)
+    assert r.status == 200, r
+    assert r.body["volumeAttachment"]["volumeId"] == vol["id"]
+    assert api.wait("volumes", vol["id"], "in-use")["attachments"][0]["server_id"] == server
+
+
+def test_xml_snapshot_force_true(api):
+    vol = api.create_volume()
+    api.attach(api.server_in("az2"), vol["id"])
+    r = _post_xml(api, "/snapshots", f'<snapshot force="true" volume_id="{vol["id"]}"/>')
+    assert r.status == 200, r
+
+
+def test_xml_body_with_json_accept_answers_json(api):
+    r = api.request("POST", f"{api.volume_base}/volumes", data='<volume size="1"/>',
+                    headers={"Content-Type": "application/xml", "Accept": "application/json"})
+    assert (r.status, r.fmt) == (200, "json")
+    assert r.body["volume"]["size"] == 1
+
+
+@pytest.mark.parametrize("kind", ["volumes", "snapshots", "backups"])
+def test_all_tenants_zero_is_accepted(api, other_api, kind):
+    vol = api.create_volume()
+    api.create_snapshot(vol["id"])
+    api.create_backup(vol["id"])
+    other_api.create_volume()
+    for path in (f"/{kind}?all_tenants=0", f"/{kind}/detail?all_tenants=0"):
+        r = api.vol("GET", path)
+        assert r.status == 200, r
+        assert len(r.body[kind]) == 1
+
