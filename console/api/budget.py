@@ -20,6 +20,7 @@ API_RATE_PER_PROJECT = 0 turns metering off (for a cloud without a rate limit).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from django.core.cache import cache
 
 from console.api.context import Priority
 from console.api.errors import BudgetExhausted
+
+log = logging.getLogger(__name__)
 
 # How late into its slot a call may still be sent as that slot's call (sleep overshoot, scheduling).
 SLOT_GRACE = 0.005
@@ -46,8 +49,21 @@ def _key(project_id: str, index: int) -> str:
 
 
 def _claim(project_id: str, index: int, width: float, priority: Priority) -> bool:
+    """Whether this caller now owns the slot. A cache failure counts as "not ours" (that slot is
+    skipped): metering errs towards fewer calls, never towards two calls in one slot."""
     timeout = max(0.0, index * width - time.time()) + KEEP_SECONDS
-    return cache.add(_key(project_id, index), priority.value, timeout=math.ceil(timeout))
+    try:
+        return cache.add(_key(project_id, index), priority.value, timeout=math.ceil(timeout))
+    except Exception:  # e.g. "database is locked", or Redis unreachable
+        log.warning("budget: could not claim slot %s of project %s", index, project_id, exc_info=True)
+        return False
+
+
+def _release(project_id: str, index: int) -> None:
+    try:
+        cache.delete(_key(project_id, index))
+    except Exception:  # the claim then simply expires unused
+        log.warning("budget: could not release slot %s of project %s", index, project_id, exc_info=True)
 
 
 def budget_acquire(*, project_id: str, priority: Priority) -> float:
@@ -84,7 +100,7 @@ def budget_acquire(*, project_id: str, priority: Priority) -> float:
         # slot is ours as well.
         if _claim(project_id, index + 1, width, priority):
             return now
-        cache.delete(_key(project_id, index))
+        _release(project_id, index)
         index += 2
 
 

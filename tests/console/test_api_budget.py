@@ -43,6 +43,10 @@ def fake_sleep(monkeypatch) -> FakeSleep:
 
 
 def test_calls_from_many_threads_are_one_slot_apart(settings):
+    # Threads of one process share a LocMem cache here (the test database is an in-memory SQLite
+    # whose table locks are not a production setting); the database cache is shared by the two
+    # processes of the test below.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.API_RATE_PER_PROJECT = 20  # slots of 50 ms, to keep the test short
     settings.API_BUDGET_MAX_WAIT = 120  # generous: the machine may be busy
     width = 1 / settings.API_RATE_PER_PROJECT
@@ -208,3 +212,32 @@ def test_two_processes_sharing_one_cache_stay_within_one_budget(limited_emulator
     assert stats["total"] == sum(result["ok"] for result in results)
     # Window edges: n calls paced 1/rate apart span (n - 1)/rate seconds, give or take a few ms.
     assert stats["total"] <= 1 * elapsed + 1 + 0.1, (stats["total"], elapsed)
+
+
+class FlakyCache:
+    """The real cache, but `add` fails the first `failures` times (all of them when None)."""
+
+    def __init__(self, failures: int | None) -> None:
+        self.real = budget.cache
+        self.failures = failures
+
+    def add(self, *args, **kwargs):
+        if self.failures is None or self.failures > 0:
+            self.failures = None if self.failures is None else self.failures - 1
+            raise RuntimeError("database is locked")
+        return self.real.add(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_a_failing_cache_skips_slots_and_never_double_books(settings, fake_sleep, monkeypatch):
+    settings.API_RATE_PER_PROJECT = 1
+    settings.API_BUDGET_MAX_WAIT = 3
+    monkeypatch.setattr(budget, "cache", FlakyCache(failures=2))
+    budget_acquire(project_id=project(), priority=Priority.USER)
+    assert fake_sleep.pauses  # the first slots were skipped: it waited for a later one
+
+    monkeypatch.setattr(budget, "cache", FlakyCache(failures=None))
+    with pytest.raises(BudgetExhausted):
+        budget_acquire(project_id=project(), priority=Priority.USER)
