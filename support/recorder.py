@@ -60,9 +60,15 @@ def api_call_record(
     priority: str,
     fault: str,
     message: str,
+    created_id: str = "",
 ) -> ApiCall | None:
-    """Store one outbound call; None (and a logged error) when the database refuses."""
+    """Store one outbound call; None (and a logged error) when the database refuses.
+
+    `created_id` is the id of what a create made (from its answer): a POST /volumes row is then
+    found when support searches for the new volume's id.
+    """
     resource_type, resource_id = resource_from_path(path)
+    resource_id = resource_id or created_id
     call = ApiCall(
         created_at=created_at,
         request_id=request_id[:128],

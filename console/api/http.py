@@ -230,6 +230,7 @@ def _send(
         status=None if response is None else response.status_code,
         request_id=request_id,
         error=error,
+        created_id=str(getattr(data, "id", "")) if method == "POST" else "",
     )
     if error is not None:
         raise error
@@ -267,6 +268,7 @@ def _record(
     status: int | None,
     request_id: str,
     error: ApiError | None,
+    created_id: str,
 ) -> None:
     # Imported here: console.api is imported by modules that load before the app registry is ready.
     from support.recorder import api_call_record
@@ -289,4 +291,5 @@ def _record(
         priority=ctx.priority.value,
         fault=error.fault if error else "",
         message=error.message if error else "",
+        created_id=created_id,
     )

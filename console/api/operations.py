@@ -15,6 +15,7 @@ from django.conf import settings
 
 from console.api import http
 from console.api.context import CloudContext
+from console.api.errors import CatalogError
 from console.api.http import COMPUTE, VOLUME
 from console.api.records import Attachment, Backup, Image, Limits, Restore, Server, Snapshot, Volume
 from console.api.wire import WireFormat, wire_format
@@ -45,7 +46,9 @@ def _call(
     fields: Mapping[str, Any] | None = None,
 ) -> Any:
     fmt = _format()
-    base_url = ctx.volume_url if service == http.VOLUME else ctx.compute_url
+    base_url = ctx.volume_url if service == VOLUME else ctx.compute_url
+    if not base_url:
+        raise CatalogError(None, f"Region {ctx.region} offers no {service} service.", fault="catalogError")
     body = None if fields is None else fmt.encode(root, fields)
     reply = http.request(
         ctx,

@@ -8,6 +8,7 @@ Anything that does not decode raises DecodeError; console.api.http turns it into
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - bodies with a DTD are refused before parsing
@@ -250,6 +251,7 @@ def _sniff(body: bytes) -> str | None:
 def decoding(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn any failure to read a body into DecodeError."""
 
+    @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
@@ -258,8 +260,6 @@ def decoding(fn: Callable[..., Any]) -> Callable[..., Any]:
         except (KeyError, IndexError, TypeError, ValueError, AttributeError, ET.ParseError) as exc:
             raise DecodeError(f"{type(exc).__name__}: {exc}") from exc
 
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
     return wrapper
 
 

@@ -100,6 +100,7 @@ def test_every_operation(ctx, fmt):
         created = api.volume_create(
             ctx, size=1, availability_zone="az1", display_name="data", metadata={"tier": "gold"}
         )
+        assert ApiCall.objects.filter(method="POST", resource_type="volume", resource_id=created.id).exists()
         assert (created.size, created.availability_zone, created.display_name) == (1, "az1", "data")
         assert created.created_at is not None and created.created_at.tzinfo is not None
         volume = wait_for(lambda: api.volume_get(ctx, created.id), lambda v: v.status == "available")

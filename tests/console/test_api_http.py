@@ -111,6 +111,12 @@ def test_json_request_bodies_leave_out_what_was_not_given():
     assert responses.calls[1].request.body == b'{"restore": {}}'
 
 
+def test_a_region_without_compute_is_a_catalog_error():
+    with pytest.raises(api.CatalogError):
+        api.server_list(make_ctx(compute_url=""))
+    assert ApiCall.objects.count() == 0
+
+
 @responses.activate
 def test_resource_ids_cannot_escape_their_path_segment():
     responses.get(f"{BASE}/volumes/..%2Fsnapshots%3Fx", body=VOLUME)

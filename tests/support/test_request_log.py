@@ -67,6 +67,14 @@ def test_a_row_keeps_the_call_and_finds_its_resource():
 
 
 @pytest.mark.django_db
+def test_a_create_is_found_by_the_id_it_created():
+    call = record(method="POST", path=f"{P}/volumes", status=200, created_id="v-new")
+    assert (call.resource_type, call.resource_id) == ("volume", "v-new")
+    restore = record(method="POST", path=f"{P}/backups/b-1/restore", status=202, created_id="v-9")
+    assert (restore.resource_type, restore.resource_id) == ("backup", "b-1")
+
+
+@pytest.mark.django_db
 def test_a_failed_write_is_logged_and_swallowed(caplog):
     assert record(status=-1) is None  # a PositiveSmallIntegerField refuses it in the database
     assert "could not write the request log row" in caplog.text
