@@ -71,8 +71,10 @@ def api_call_record(
     resource_id = resource_id or created_id
     call = ApiCall(
         created_at=created_at,
-        request_id=request_id[:128],
-        console_request_id=console_request_id[:128],
+        # Ids are stored trimmed and lower case, so that support search is an exact, indexed match
+        # whatever case a pasted id comes in (support.selectors normalises queries the same way).
+        request_id=request_id.strip().lower()[:128],
+        console_request_id=console_request_id.strip().lower()[:128],
         user_id=user_id[:64],
         user_name=user_name[:255],
         project_id=project_id[:64],

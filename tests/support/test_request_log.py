@@ -67,6 +67,12 @@ def test_a_row_keeps_the_call_and_finds_its_resource():
 
 
 @pytest.mark.django_db
+def test_ids_are_stored_lower_case_for_search():
+    call = record(request_id=" REQ-ABC-1 ", console_request_id="C0FFEE")
+    assert (call.request_id, call.console_request_id) == ("req-abc-1", "c0ffee")
+
+
+@pytest.mark.django_db
 def test_a_create_is_found_by_the_id_it_created():
     call = record(method="POST", path=f"{P}/volumes", status=200, created_id="v-new")
     assert (call.resource_type, call.resource_id) == ("volume", "v-new")
