@@ -48,6 +48,15 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
         log.debug("%s %s", self.address_string(), format % args)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (malformed request line, URI too long...) in the spec's format."""
+        self.close_connection = True
+        if code == 501:  # a method http.server does not know: the API's answer is 405 badMethod
+            code, message = 405, f"Method {self.command} is not allowed."
+        reply = fault_reply(ApiError(code, message or "Malformed request."))
+        payload, content_type = encode(reply, "json")
+        self._send(code, payload, content_type, reply.headers, f"req-{uuid.uuid4()}", head=False)
+
     def _read_body(self) -> bytes | None:
         """The request body, or None when it is too large (the connection is then closed)."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -242,7 +242,7 @@ def encode(reply: Reply, fmt: str) -> tuple[bytes, str]:
 
 def fault_reply(error: ApiError, namespace: str = VOLUME_NS) -> Reply:
     """The spec's fault body: {"badRequest": {"code": 400, "message": "..."}} or its XML form."""
-    name = FAULT_NAMES.get(error.status, "computeFault")
+    name = FAULT_NAMES.get(error.status) or ("badRequest" if error.status < 500 else "computeFault")
     inner: dict[str, Any] = {"code": error.status, "message": error.message}
     headers = {}
     if error.status == 413:
