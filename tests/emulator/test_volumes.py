@@ -150,7 +150,7 @@ def test_fail_delete_word_ends_in_error(api):
     assert api.wait("volumes", vol["id"], "error")["status"] == "error"
 
 
-# --- volumes from snapshots, clones and images ------------------------------------------------------------
+# --- volumes from snapshots, clones and images ------
 def test_from_snapshot_size_is_optional_and_defaults_to_the_snapshots(api):
     src = api.create_volume(size=4)
     snap = api.create_snapshot(src["id"])

@@ -163,7 +163,7 @@ def test_xml_faults_have_the_specs_shape(api):
     assert [child.tag.rsplit("}", 1)[-1] for child in root] == ["message"]
 
 
-# --- XML request bodies -------------------------------------------------------------------------------------
+# --- XML request bodies ------
 def _post_xml(api, path, xml: str, base=None):
     return api.request("POST", (base or api.volume_base) + path, fmt="xml", data=xml)
 
