@@ -1,0 +1,150 @@
+"""Reads of the snapshots section, from the shared per-project inventory (no API call of their own
+beyond the inventory's single-flight refreshes, except `snapshot_find` for an id not listed).
+
+A few helpers here are shared with the backups section (pagination, listing failures, the last
+status the console observed of a resource): they are about listings, not about snapshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+
+from console import api
+from console.api.context import CloudContext
+from console.api.errors import ApiError
+from console.api.records import Snapshot, Volume
+from console.inventory import Listing, listing_get
+from console.models import LifecycleEvent
+from console.quota import Gauge, QuotaUsage
+
+PAGE_SIZE = 20
+# The spec's limit of snapshots + volumes made from one origin volume (4.5.2 Business Rules).
+DERIVED_LIMIT = 10
+DERIVED_WARNING = 8
+DELETABLE = ("available", "error")
+
+SORTS: dict[str, tuple[str, Any]] = {
+    "name": ("Name", lambda s: (s.name.lower(), s.id)),
+    "created": ("Created", lambda s: (s.created_at is None, s.created_at or 0)),
+    "size": ("Size", lambda s: (s.size, s.id)),
+    "status": ("Status", lambda s: (s.status, s.id)),
+}
+DEFAULT_SORT = "-created"
+
+
+def listing_error(listing: Listing) -> ApiError | None:
+    """The error to show when a listing could not be loaded at all (nothing to show instead)."""
+    if listing.loaded or listing.failure is None:
+        return None
+    return ApiError(None, listing.failure.message, request_id=listing.failure.request_id)
+
+
+def page_of(items: Sequence[Any], number: str | None) -> Page:
+    """One page of `items`; a bad or out-of-range page number gives the nearest page."""
+    return Paginator(items, PAGE_SIZE).get_page(number)
+
+
+def status_observed(ctx: CloudContext, *, resource_type: str, resource_id: str) -> str | None:
+    """The last status the console saw of a resource in this project (None: never seen)."""
+    event = (
+        LifecycleEvent.objects.filter(
+            project_id=ctx.project_id,
+            region=ctx.region,
+            resource_type=resource_type,
+            resource_id=resource_id,
+        )
+        .order_by("observed_at", "id")
+        .last()
+    )
+    return event.to_status if event else None
+
+
+def sort_key(value: str | None) -> tuple[str, bool]:
+    """(field, descending) of a sort parameter such as "-created"; unknown values sort by default."""
+    value = value if value and value.lstrip("-") in SORTS else DEFAULT_SORT
+    return value.lstrip("-"), value.startswith("-")
+
+
+def snapshot_filter(
+    snapshots: Iterable[Snapshot], *, status: str = "", name: str = "", sort: str | None = None
+) -> list[Snapshot]:
+    """Snapshots with this status and a name (or id) containing `name`, sorted."""
+    found = [
+        snapshot
+        for snapshot in snapshots
+        if (not status or snapshot.status == status)
+        and (not name or name.lower() in (snapshot.display_name or "").lower() or name == snapshot.id)
+    ]
+    field, descending = sort_key(sort)
+    return sorted(found, key=SORTS[field][1], reverse=descending)
+
+
+def snapshot_find(ctx: CloudContext, *, snapshot_id: str) -> Snapshot:
+    """The project's snapshot: from the inventory, else from the API (NotFound when it is not ours)."""
+    listing = listing_get(ctx, "snapshots")
+    if snapshot_id in listing.by_id:
+        return listing.by_id[snapshot_id]
+    return api.snapshot_get(ctx, snapshot_id)
+
+
+def volume_find(ctx: CloudContext, *, volume_id: str) -> Volume:
+    """The project's volume: from the inventory, else from the API (NotFound when it is not ours)."""
+    listing = listing_get(ctx, "volumes")
+    if volume_id in listing.by_id:
+        return listing.by_id[volume_id]
+    return api.volume_get(ctx, volume_id)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the console knows was made from an origin volume (the cloud counts deleted ones too)."""
+
+    snapshots: int
+    volumes: int
+
+    @property
+    def count(self) -> int:
+        return self.snapshots + self.volumes
+
+    @property
+    def at_limit(self) -> bool:
+        return self.count >= DERIVED_LIMIT
+
+    @property
+    def near_limit(self) -> bool:
+        return self.count >= DERIVED_WARNING
+
+
+def volume_derived(*, volume_id: str, snapshots: Iterable[Snapshot], volumes: Iterable[Volume]) -> Derived:
+    """Snapshots of the volume, clones of it and volumes made from its snapshots that exist now."""
+    own = {snapshot.id for snapshot in snapshots if snapshot.volume_id == volume_id}
+    made = sum(1 for volume in volumes if volume.source_volid == volume_id or volume.snapshot_id in own)
+    return Derived(snapshots=len(own), volumes=made)
+
+
+def volumes_from_snapshot(*, snapshot_id: str, volumes: Iterable[Volume]) -> list[Volume]:
+    return [volume for volume in volumes if volume.snapshot_id == snapshot_id]
+
+
+def quota_rows(quota: QuotaUsage, after: QuotaUsage | None) -> list[tuple[Gauge, Gauge | None]]:
+    """Each quota gauge with its projection after the action (None when nothing is chosen yet)."""
+    return [
+        (quota.count, after.count if after else None),
+        (quota.gigabytes, after.gigabytes if after else None),
+    ]
+
+
+def timeline(ctx: CloudContext, *, resource_type: str, resource_id: str) -> list[LifecycleEvent]:
+    """Every status change the console observed of a resource, oldest first."""
+    return list(
+        LifecycleEvent.objects.filter(
+            project_id=ctx.project_id,
+            region=ctx.region,
+            resource_type=resource_type,
+            resource_id=resource_id,
+        ).order_by("observed_at", "id")
+    )
