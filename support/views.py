@@ -1,0 +1,141 @@
+"""The support console: find any API call by its request id, see its story, export it for a ticket.
+
+Staff only (support.view_apicall, given by the "Support staff" group; superusers have it too).
+Everyone else gets the same plain 404 as for a page that does not exist. These pages read the
+local request log and lifecycle events only: they never call the cloud.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from support import selectors
+from support.forms import CallSearchForm
+
+PERMISSION = "support.view_apicall"
+PAGING_KEYS = ("before", "after")
+
+
+def _require_support_staff(request: HttpRequest) -> None:
+    """A 404 for anyone without the permission: not a login page, not a 403, no hint."""
+    if not request.user.has_perm(PERMISSION):
+        raise Http404
+
+
+def _download(payload: dict[str, Any], filename: str) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(payload, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _query_without_paging(request: HttpRequest) -> str:
+    """The search's query string, minus the page position (for page and export links)."""
+    query = request.GET.copy()
+    for key in PAGING_KEYS:
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Search the request log; htmx requests get the search region only."""
+    _require_support_staff(request)
+    form = CallSearchForm(request.GET)
+    page = None
+    if form.is_valid():
+        calls = selectors.api_call_search(filters=form.filters())
+        page = selectors.api_call_page(
+            calls=calls,
+            before=selectors.cursor_decode(request.GET.get("before")),
+            after=selectors.cursor_decode(request.GET.get("after")),
+        )
+    context = {
+        "form": form,
+        "page": page,
+        "query": _query_without_paging(request),
+        "searched": any(value for key, value in request.GET.items() if key not in PAGING_KEYS),
+        "page_size": selectors.PAGE_SIZE,
+        "export_cap": selectors.EXPORT_CAP,
+    }
+    if request.htmx and request.htmx.target == "support-search":
+        return render(request, "support/_search.html", context)
+    return render(request, "support/search.html", context)
+
+
+@require_GET
+def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One call: what it was, the console request that made it, and the lifecycle it touched."""
+    _require_support_staff(request)
+    call = selectors.api_call_get(pk=pk)
+    if call is None:
+        raise Http404
+    context = {
+        "call": call,
+        "siblings": selectors.api_call_siblings(call=call),
+        "links": selectors.api_call_links(call=call),
+        "timelines": selectors.api_call_timelines(call=call),
+    }
+    return render(request, "support/call.html", context)
+
+
+@require_GET
+def call_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """One call as JSON, with its console request and lifecycle: for a ticket."""
+    _require_support_staff(request)
+    call = selectors.api_call_get(pk=pk)
+    if call is None:
+        raise Http404
+    payload = {
+        "exported_at": timezone.now().isoformat(),
+        "call": selectors.api_call_export_row(call),
+        "console_request": [
+            selectors.api_call_export_row(sibling) for sibling in selectors.api_call_siblings(call=call)
+        ],
+        "lifecycle": [
+            {
+                "resource_type": timeline.resource_type,
+                "resource_id": timeline.resource_id,
+                "events": selectors.lifecycle_export_rows(timeline.entries),
+            }
+            for timeline in selectors.api_call_timelines(call=call)
+        ],
+    }
+    return _download(payload, selectors.export_filename(f"api-call-{call.request_id or call.pk}"))
+
+
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The calls matching the search (newest first, at most EXPORT_CAP) as a JSON download."""
+    _require_support_staff(request)
+    form = CallSearchForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    rows, capped = selectors.api_call_export_rows(calls=selectors.api_call_search(filters=form.filters()))
+    now = timezone.now()
+    payload = {
+        "exported_at": now.isoformat(),
+        "filters": {
+            name: value.isoformat() if hasattr(value, "isoformat") else value
+            for name, value in form.cleaned_data.items()
+            if value
+        },
+        "count": len(rows),
+        "cap": selectors.EXPORT_CAP,
+        "capped": capped,
+        "note": (
+            f"Only the newest {selectors.EXPORT_CAP} matching calls are included: "
+            "narrow the search to export the rest."
+            if capped
+            else "Every matching call is included."
+        ),
+        "calls": rows,
+    }
+    return _download(payload, selectors.export_filename(f"api-calls-{now:%Y%m%dT%H%M%SZ}"))
