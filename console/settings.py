@@ -221,3 +221,7 @@ INVENTORY_STATIC_INTERVAL = env_float("INVENTORY_STATIC_INTERVAL", 300.0)
 INVENTORY_FIRST_LOAD_WAIT = env_float("INVENTORY_FIRST_LOAD_WAIT", 10.0)
 # How often badges poll the console (never the API), in seconds.
 BADGE_POLL_INTERVAL = env_float("BADGE_POLL_INTERVAL", 2.0)
+
+# --- Request log (support.ApiCall) ---------------------------------------------------------------
+# Days of API calls kept; `manage.py prune_request_log` deletes older rows.
+REQUEST_LOG_DAYS = env_int("REQUEST_LOG_DAYS", 30)
