@@ -83,7 +83,8 @@ def budget_acquire(*, project_id: str, priority: Priority) -> float:
         if index * width > deadline:
             raise BudgetExhausted(
                 None,
-                f"The project's API budget has no free call within {max_wait:g} s; try again shortly.",
+                "The console paces its calls to the cloud (the project's rate limit) and this one "
+                f"found no turn within {max_wait:g} s. Nothing was sent; try again in a moment.",
                 fault="budgetExhausted",
             )
         if not _claim(project_id, index, width, priority):

@@ -112,15 +112,16 @@ def request(
     MalformedResponse, or BudgetExhausted (nothing was sent).
     """
     attempts = 1 + (max(0, int(settings.API_READ_RETRIES)) if method == "GET" else 0)
+    attempt = 1
     last_error: ApiError | None = None
-    for attempt in range(1, attempts + 1):
+    while True:
         if service != IDENTITY:
             try:
                 budget_acquire(project_id=ctx.project_id, priority=ctx.priority)
             except BudgetExhausted:
                 if last_error is None:
                     raise
-                raise last_error from None
+                raise last_error from None  # a retry found no turn: report what went wrong before
         try:
             return _send(
                 ctx,
@@ -132,14 +133,14 @@ def request(
                 decode=decode,
                 attempt=attempt,
             )
-        except (ConnectionFailed, ServerError, OverLimit) as error:
-            pause = _retry_pause(error, attempt)
+        except (ConnectionFailed, ServerError, OverLimit) as failed:
+            pause = _retry_pause(failed, attempt)
             if attempt == attempts or pause is None:
                 raise
-            last_error = error
-            log.info("retrying %s %s in %.1f s after %r", method, _path(url), pause, error)
-            time.sleep(pause)
-    raise AssertionError("unreachable")  # pragma: no cover
+            last_error = failed
+        log.info("retrying %s %s in %.1f s after %r", method, _path(url), pause, last_error)
+        time.sleep(pause)
+        attempt += 1
 
 
 def _retry_pause(error: ApiError, attempt: int) -> float | None:

@@ -355,3 +355,14 @@ def test_no_token_in_the_request_log():
         api.volume_get(make_ctx(), "v1")
     row = ApiCall.objects.values().get()
     assert not any(TOKEN in str(value) for value in row.values())
+
+
+@responses.activate
+def test_a_retry_that_gets_no_budget_turn_reports_the_real_error(settings, monkeypatch):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.API_RATE_PER_PROJECT = 0.1  # one call per 10 s: a background retry finds no free slot
+    monkeypatch.setattr(http.time, "sleep", lambda seconds: None)
+    responses.get(f"{BASE}/volumes/detail", status=500, body=b"")
+    with pytest.raises(api.ServerError):
+        api.volume_list(make_ctx(priority=api.Priority.BACKGROUND))
+    assert len(responses.calls) == 1
