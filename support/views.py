@@ -118,7 +118,9 @@ def export(request: HttpRequest) -> HttpResponse:
     form = CallSearchForm(request.GET)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    rows, capped = selectors.api_call_export_rows(calls=selectors.api_call_search(filters=form.filters()))
+    rows, capped = selectors.api_call_export_rows(
+        calls=selectors.api_call_search(filters=form.filters()), cap=selectors.EXPORT_CAP
+    )
     now = timezone.now()
     payload = {
         "exported_at": now.isoformat(),
