@@ -82,8 +82,9 @@ def limits_get(ctx: CloudContext) -> Limits:
 # --- volumes --------------------------------------------------------------------------------------
 
 
-def volume_list(ctx: CloudContext) -> list[Volume]:
-    return _call(ctx, VOLUME, "GET", "/volumes/detail", decode=WireFormat.volumes)
+def volume_list(ctx: CloudContext, *, detail: bool = True) -> list[Volume]:
+    """GET /volumes/detail; detail=False: GET /volumes (no volume_image_metadata)."""
+    return _call(ctx, VOLUME, "GET", "/volumes/detail" if detail else "/volumes", decode=WireFormat.volumes)
 
 
 def volume_get(ctx: CloudContext, volume_id: str) -> Volume:
@@ -147,8 +148,10 @@ def volume_delete(ctx: CloudContext, volume_id: str) -> None:
 # --- snapshots ------------------------------------------------------------------------------------
 
 
-def snapshot_list(ctx: CloudContext) -> list[Snapshot]:
-    return _call(ctx, VOLUME, "GET", "/snapshots/detail", decode=WireFormat.snapshots)
+def snapshot_list(ctx: CloudContext, *, detail: bool = True) -> list[Snapshot]:
+    """GET /snapshots/detail; detail=False: GET /snapshots (the same today, says the spec)."""
+    path = "/snapshots/detail" if detail else "/snapshots"
+    return _call(ctx, VOLUME, "GET", path, decode=WireFormat.snapshots)
 
 
 def snapshot_get(ctx: CloudContext, snapshot_id: str) -> Snapshot:
@@ -178,8 +181,9 @@ def snapshot_delete(ctx: CloudContext, snapshot_id: str) -> None:
 # --- backups --------------------------------------------------------------------------------------
 
 
-def backup_list(ctx: CloudContext) -> list[Backup]:
-    return _call(ctx, VOLUME, "GET", "/backups/detail", decode=WireFormat.backups)
+def backup_list(ctx: CloudContext, *, detail: bool = True) -> list[Backup]:
+    """GET /backups/detail; detail=False: GET /backups (only id and name are known then)."""
+    return _call(ctx, VOLUME, "GET", "/backups/detail" if detail else "/backups", decode=WireFormat.backups)
 
 
 def backup_get(ctx: CloudContext, backup_id: str) -> Backup:

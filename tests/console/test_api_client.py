@@ -135,6 +135,10 @@ def test_every_operation(ctx, fmt):
         assert (backup.volume_id, backup.container, backup.size) == (volume.id, "volumebackups", 1)
         assert backup.object_count is not None and backup.fail_reason is None
         assert backup.id in {b.id for b in api.backup_list(ctx)}
+        (summary,) = [b for b in api.backup_list(ctx, detail=False) if b.id == backup.id]
+        assert (summary.name, summary.status) == ("nightly", None)
+        assert volume.id in {v.id for v in api.volume_list(ctx, detail=False)}
+        assert snapshot.id in {s.id for s in api.snapshot_list(ctx, detail=False)}
         wait_for(lambda: api.volume_get(ctx, volume.id), lambda v: v.status == "available")
         restore = api.backup_restore(ctx, backup.id)
         assert restore.backup_id == backup.id
@@ -187,6 +191,9 @@ def test_json_and_xml_records_are_equal(ctx, account):
         return {
             "limits": api.limits_get(ctx),
             "volumes": api.volume_list(ctx),
+            "volume summaries": api.volume_list(ctx, detail=False),
+            "snapshot summaries": api.snapshot_list(ctx, detail=False),
+            "backup summaries": api.backup_list(ctx, detail=False),
             "volume": api.volume_get(ctx, volume.id),
             "bootable": api.volume_get(ctx, bootable.id),
             "snapshots": api.snapshot_list(ctx),
