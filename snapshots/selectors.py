@@ -19,7 +19,6 @@ from console.api.errors import ApiError
 from console.api.records import Snapshot, Volume
 from console.inventory import Listing, listing_get
 from console.models import LifecycleEvent
-from console.quota import Gauge, QuotaUsage
 
 PAGE_SIZE = 20
 # The spec's limit of snapshots + volumes made from one origin volume (4.5.2 Business Rules).
@@ -128,23 +127,3 @@ def volume_derived(*, volume_id: str, snapshots: Iterable[Snapshot], volumes: It
 
 def volumes_from_snapshot(*, snapshot_id: str, volumes: Iterable[Volume]) -> list[Volume]:
     return [volume for volume in volumes if volume.snapshot_id == snapshot_id]
-
-
-def quota_rows(quota: QuotaUsage, after: QuotaUsage | None) -> list[tuple[Gauge, Gauge | None]]:
-    """Each quota gauge with its projection after the action (None when nothing is chosen yet)."""
-    return [
-        (quota.count, after.count if after else None),
-        (quota.gigabytes, after.gigabytes if after else None),
-    ]
-
-
-def timeline(ctx: CloudContext, *, resource_type: str, resource_id: str) -> list[LifecycleEvent]:
-    """Every status change the console observed of a resource, oldest first."""
-    return list(
-        LifecycleEvent.objects.filter(
-            project_id=ctx.project_id,
-            region=ctx.region,
-            resource_type=resource_type,
-            resource_id=resource_id,
-        ).order_by("observed_at", "id")
-    )

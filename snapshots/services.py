@@ -8,6 +8,8 @@ backups section uses them too.
 
 from __future__ import annotations
 
+import re
+
 from django.core.cache import cache
 
 from console import api
@@ -16,6 +18,7 @@ from console.api.records import Snapshot
 from console.inventory import listing_apply, listing_set_status
 
 SUBMISSION_SECONDS = 3600
+SUBMISSION_KEY = re.compile(r"[0-9a-f]{32}")
 PENDING = "pending"
 
 
@@ -30,6 +33,15 @@ def submission_claim(ctx: CloudContext, *, key: str) -> str | None:
     if cache.add(cache_key, PENDING, SUBMISSION_SECONDS):
         return None
     return cache.get(cache_key) or PENDING
+
+
+def submission_result(ctx: CloudContext, *, key: str) -> str | None:
+    """What an earlier, finished POST of this form created (looked at before the form is checked
+    again: the resource it made may have changed what the form would now accept)."""
+    if not SUBMISSION_KEY.fullmatch(key or ""):
+        return None
+    value = cache.get(_submission_key(ctx, key))
+    return value if value and value != PENDING else None
 
 
 def submission_complete(ctx: CloudContext, *, key: str, resource_id: str) -> None:

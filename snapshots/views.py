@@ -21,6 +21,7 @@ from console.inventory import listing_get
 from console.quota import quota_usage
 from console.session import cloud_context
 from console.statuses import DELETED, status_info
+from console.timeline import timeline_for
 from snapshots import selectors, services
 from snapshots.forms import SnapshotCreateForm, new_submission_key
 
@@ -131,7 +132,7 @@ def snapshot_detail(request: HttpRequest, snapshot_id: str) -> HttpResponse:
         "made_from": selectors.volumes_from_snapshot(snapshot_id=snapshot.id, volumes=volumes.items),
         "can_delete": snapshot.status in selectors.DELETABLE,
         "can_use": snapshot.status == "available",
-        "timeline": selectors.timeline(ctx, resource_type="snapshot", resource_id=snapshot.id),
+        "timeline": timeline_for(ctx, resource_type="snapshot", resource_id=snapshot.id),
         "poller": live.poller_context("snapshots", {snapshot.id: snapshot.status}),
     }
     if request.htmx and request.htmx.target == "snapshot-panel":
@@ -160,6 +161,10 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
     quota = quota_usage(ctx)
     snapshots = listing_get(ctx, "snapshots").items
     api_error = None
+    earlier = services.submission_result(ctx, key=request.POST.get("submission", ""))
+    if request.method == "POST" and earlier:
+        messages.info(request, "This form was already submitted: here is the snapshot it created.")
+        return redirect("snapshots:detail", snapshot_id=earlier)
     if request.method == "POST":
         form = SnapshotCreateForm(request.POST, volumes=volumes, snapshots=snapshots, quota=quota)
         if form.is_valid():
@@ -211,7 +216,7 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
         ),
         "derived_limit": selectors.DERIVED_LIMIT,
         "quota": quota,
-        "quota_rows": selectors.quota_rows(quota, after),
+        "after": after,
     }
     if request.htmx and request.htmx.target == "snapshot-volume-info":
         return render(request, "snapshots/_volume_info.html", context)

@@ -57,7 +57,7 @@ def test_take_a_snapshot_and_follow_it_to_available(client_in, ctx, emulator, ac
     assert "nightly" in listing and "2 GB" in listing and "Available" in listing
     detail = client_in.get(detail_url).content.decode()
     assert f"/volumes/create/?snapshot_id={snapshot_id}" in detail
-    assert "creating" in detail and "available" in detail  # the timeline
+    assert "Creating" in detail and "console action" in detail  # the timeline
     assert calls(emulator, account["project_id"], "POST", "/snapshots") == 1
 
 
