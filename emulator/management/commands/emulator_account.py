@@ -9,6 +9,7 @@ from emulator.store import Store
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # the emulator uses nothing of the console's
     help = (
         "Create a user and a project in the emulator's database (EMULATOR_DB), with seeded servers. "
         "An existing user gets the new password and joins the project."

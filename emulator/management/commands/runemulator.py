@@ -25,6 +25,7 @@ def configure_logging() -> None:
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # the emulator uses nothing of the console's
     help = "Run the Block Storage API emulator (identity, block storage v1, compute v2) on one port."
 
     def add_arguments(self, parser):
