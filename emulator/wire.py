@@ -81,8 +81,19 @@ def response_format(path: str, accept: str) -> tuple[str, str]:
     for suffix in ("json", "xml"):
         if last.endswith("." + suffix) and len(last) > len(suffix) + 1:
             return path[: -len(suffix) - 1], suffix
-    for part in accept.split(","):
-        media = part.split(";", 1)[0].strip().lower()
+    ranked = []
+    for position, part in enumerate(accept.split(",")):
+        media, _, params = part.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranked.append((-quality, position, media.strip().lower()))
+    for _, _, media in sorted(ranked):
         if media in (JSON_TYPE, "application/*", "*/*", "text/json"):
             return path, "json"
         if media in (XML_TYPE, "text/xml"):
