@@ -59,6 +59,7 @@ class RefreshFailure:
     message: str
     request_id: str
     at: float
+    status: int | None = None  # the API's HTTP status (None: no answer, or the budget refused)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,9 @@ def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listin
 
 def _refresh(ctx: CloudContext, kind: str, previous: Listing | None) -> Listing:
     first_load = previous is None or not previous.loaded
-    priority = Priority.USER if first_load else Priority.BACKGROUND
+    # A page loading a listing for the first time has nothing else to show: it waits its turn like
+    # a user. Background work (ctx.priority BACKGROUND) never does.
+    priority = ctx.priority if first_load else Priority.BACKGROUND
     call_ctx = dataclasses.replace(ctx, priority=priority)
     now = time.time()
     try:
@@ -148,7 +151,9 @@ def _refresh(ctx: CloudContext, kind: str, previous: Listing | None) -> Listing:
         failures = base.failures + 1
         # Back off after failures (2, 4, 8 ... at most 60 s); a budget refusal just waits its turn.
         delay = 0.0 if isinstance(error, api.BudgetExhausted) else min(60.0, 2.0**failures)
-        failure = RefreshFailure(message=error.message, request_id=error.request_id or "", at=now)
+        failure = RefreshFailure(
+            message=error.message, request_id=error.request_id or "", at=now, status=error.status
+        )
         updated = dataclasses.replace(base, failure=failure, retry_at=now + delay, failures=failures)
         if not isinstance(error, api.BudgetExhausted):
             log.warning(
@@ -245,6 +250,7 @@ def listing_apply(ctx: CloudContext, kind: str, record: Any, *, request_id: str,
             source=LifecycleEvent.Source.ACTION,
             note=note,
         )
+    _watch(ctx, kind)
 
 
 def listing_set_status(
@@ -261,11 +267,21 @@ def listing_set_status(
             source=LifecycleEvent.Source.ACTION,
             note=note,
         )
+    _watch(ctx, kind)
 
 
 def listing_invalidate(ctx: CloudContext, kind: str) -> None:
     """Mark a listing stale: the next reader refreshes it (within the budget)."""
     _update(ctx, kind, None, None)
+    _watch(ctx, kind)
+
+
+def _watch(ctx: CloudContext, kind: str) -> None:
+    """After an action: the project's background watcher follows it to a terminal status."""
+    # Imported here: console.watch builds on this module.
+    from console.watch import watch_start
+
+    watch_start(ctx, kind=kind)
 
 
 def _update(ctx: CloudContext, kind: str, resource_id: str | None, change) -> None:

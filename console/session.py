@@ -15,12 +15,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
 
-from console.api.context import CloudContext
+from console.api.context import CloudContext, Priority
 from console.api.errors import Unauthorized
 from console.api.identity import AuthResult
 
@@ -111,6 +112,37 @@ def cloud_context(request: HttpRequest) -> CloudContext:
         volume_url=endpoints["volume"],
         compute_url=endpoints["compute"],
         console_request_id=getattr(request, "console_request_id", ""),
+        session_key=request.session.session_key or "",
+    )
+
+
+@sensitive_variables("token")
+def cloud_context_from_session(
+    store: SessionBase, *, region: str, priority: Priority = Priority.BACKGROUND
+) -> CloudContext:
+    """The CloudContext of a session loaded server-side by its key (background work: the token never
+    travels in a task message). Raises Unauthorized when the session is gone, has no cloud login,
+    its token has expired, or its catalog has no such region."""
+    login = store.get(CLOUD_KEY)
+    token = store.get(TOKEN_KEY)
+    if login is None or not token:
+        raise Unauthorized(401, "The session has ended.")
+    if datetime.fromisoformat(login["expires_at"]) <= timezone.now():
+        raise Unauthorized(401, "The session's token has expired.")
+    if region not in login["regions"]:
+        raise Unauthorized(401, "The session has no access to this region.")
+    endpoints = login["regions"][region]
+    return CloudContext(
+        token=token,
+        user_id=login["user_id"],
+        user_name=login["user_name"],
+        project_id=login["project_id"],
+        project_name=login["project_name"],
+        region=region,
+        volume_url=endpoints["volume"],
+        compute_url=endpoints["compute"],
+        priority=priority,
+        session_key=store.session_key or "",
     )
 
 

@@ -25,3 +25,6 @@ class CloudContext:
     compute_url: str  # .../compute/region-a.geo-1/v2/<project_id>
     console_request_id: str = ""  # X-Request-Id of the console request that caused the calls
     priority: Priority = Priority.USER
+    # The server-side session the token came from ("" when none): after a mutation the background
+    # watcher keeps this key (never the token) and loads the session itself (console.watch).
+    session_key: str = field(default="", repr=False, compare=False)
