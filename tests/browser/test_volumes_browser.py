@@ -1,0 +1,169 @@
+"""The volumes section in a real browser: live badges without reloads, forms with and without JS."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.emulator_process import EmulatorProcess
+
+pytestmark = pytest.mark.browser
+
+BADGE_TIMEOUT = 20_000  # ms: lifecycles take seconds here, on purpose
+
+
+@pytest.fixture(scope="module")
+def slow_emulator():
+    """An emulator whose lifecycles take real seconds, so that "Creating" can be seen."""
+    proc = EmulatorProcess(env={"EMULATOR_SPEED": "1", "EMULATOR_RATE": "0"}).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def slow_account(slow_emulator):
+    name = f"vb{os.getpid()}x{os.urandom(3).hex()}"
+    info = slow_emulator.new_account(name)
+    return {"user": name, "password": f"{name}-password", "project": name, **info}
+
+
+@pytest.fixture
+def volumes_url(live_server, settings, slow_emulator) -> str:
+    settings.IDENTITY_URL = slow_emulator.identity_url
+    settings.INVENTORY_ACTIVE_INTERVAL = 1.0
+    settings.BADGE_POLL_INTERVAL = 1.0
+    return live_server.url
+
+
+def new_page(browser, base_url: str, *, javascript: bool = True) -> Page:
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": 1280, "height": 900}, java_script_enabled=javascript
+    )
+    return context.new_page()
+
+
+def log_in(page: Page, account: dict) -> None:
+    page.goto("/login/?next=/volumes/")
+    page.get_by_label("User name").fill(account["user"])
+    page.get_by_label("Password").fill(account["password"])
+    page.get_by_label("Project").fill(account["project"])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Volumes", exact=True)).to_be_visible()
+
+
+def badge_of(page: Page, volume_id: str):
+    return page.locator(f"#status-volumes-{volume_id} .badge")
+
+
+def test_create_watch_the_badge_without_reload_then_delete(browser, volumes_url, slow_account, screenshots):
+    page = new_page(browser, volumes_url)
+    try:
+        log_in(page, slow_account)
+        expect(page.get_by_test_id("empty")).to_contain_text("No volumes")
+        page.screenshot(path=screenshots / "volumes-empty.png", full_page=True)
+
+        page.get_by_test_id("empty").get_by_role("link", name="Create volume").click()
+        page.get_by_label("Name", exact=True).fill("browser-volume")
+        page.get_by_label("Size (GB)").fill("20")
+        expect(page.get_by_test_id("quota-gigabytes")).to_contain_text("after: 20 of 3000 GB")
+        page.get_by_role("button", name="Add row").click()
+        expect(page.get_by_label("Key 3")).to_be_visible()
+        page.get_by_label("Key 1").fill("team")
+        page.get_by_label("Value 1").fill("storage")
+        page.screenshot(path=screenshots / "volumes-create.png", full_page=True)
+        page.get_by_role("button", name="Create volume").click()
+
+        expect(page.get_by_role("heading", name="browser-volume")).to_be_visible()
+        url = page.url
+        volume_id = page.get_by_test_id("volume-id").inner_text()
+        page.evaluate("window.__stayed = 'yes'")
+        expect(badge_of(page, volume_id)).to_have_text("Creating")
+        expect(page.get_by_test_id("action-backup")).to_contain_text(
+            "Only an available volume can be backed up"
+        )
+        page.screenshot(path=screenshots / "volumes-detail-creating.png", full_page=True)
+        expect(badge_of(page, volume_id)).to_have_text("Available", timeout=BADGE_TIMEOUT)
+        # No reload: same document (the marker survived), same URL; the actions panel followed.
+        assert page.evaluate("window.__stayed") == "yes"
+        assert page.url == url
+        expect(page.get_by_test_id("action-backup").get_by_role("link", name="Back up")).to_be_visible()
+        expect(page.locator(".timeline-entry")).to_have_count(2)
+        page.screenshot(path=screenshots / "volumes-detail.png", full_page=True)
+
+        page.get_by_role("link", name="Volumes", exact=True).first.click()
+        expect(badge_of(page, volume_id)).to_have_text("Available")
+        page.screenshot(path=screenshots / "volumes-list.png", full_page=True)
+
+        page.goto(f"/volumes/{volume_id}/")
+        page.get_by_test_id("action-delete").get_by_role("link", name="Delete").click()
+        expect(page.get_by_role("heading", name="Delete volume “browser-volume”")).to_be_visible()
+        page.screenshot(path=screenshots / "volumes-delete.png", full_page=True)
+        page.get_by_role("button", name="Delete volume").click()
+        expect(page.get_by_text("is being deleted")).to_be_visible()
+        page.evaluate("window.__stayed = 'list'")
+        expect(badge_of(page, volume_id)).to_have_text("Deleted", timeout=BADGE_TIMEOUT)
+        assert page.evaluate("window.__stayed") == "list"
+    finally:
+        page.context.close()
+
+
+def test_create_without_javascript(browser, volumes_url, slow_account, screenshots):
+    page = new_page(browser, volumes_url, javascript=False)
+    try:
+        log_in(page, slow_account)
+        page.goto("/volumes/create/")
+        page.get_by_label("Name", exact=True).fill("no-js-volume")
+        page.get_by_label("Size (GB)").fill("1.5")
+        page.get_by_role("button", name="Create volume").click()
+        expect(page.get_by_text("is not a whole number of GB")).to_be_visible()
+        # "Add row" is a plain submit button: the form comes back with one more row and its values.
+        page.get_by_role("button", name="Add row").click()
+        expect(page.get_by_label("Key 3")).to_be_visible()
+        expect(page.get_by_label("Name", exact=True)).to_have_value("no-js-volume")
+        page.get_by_label("Key 3").fill("env")
+        page.get_by_label("Value 3").fill("test")
+        page.get_by_role("button", name="Remove row 1").click()
+        expect(page.get_by_label("Key 2")).to_have_value("env")
+        page.get_by_label("Size (GB)").fill("2")
+        page.get_by_role("button", name="Create volume").click()
+        expect(page.get_by_role("heading", name="no-js-volume")).to_be_visible()
+        expect(page.get_by_test_id("metadata")).to_contain_text("env")
+        volume_id = page.get_by_test_id("volume-id").inner_text()
+        for _ in range(40):
+            if page.locator(f"#status-volumes-{volume_id} .badge").inner_text() == "Available":
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        expect(badge_of(page, volume_id)).to_have_text("Available")
+        page.goto("/volumes/?q=NO-JS")
+        expect(page.locator("tbody tr")).to_have_count(1)
+        page.screenshot(path=screenshots / "volumes-list-nojs.png", full_page=True)
+    finally:
+        page.context.close()
+
+
+def test_html_in_names_never_runs(browser, volumes_url, slow_account, screenshots):
+    page = new_page(browser, volumes_url)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        log_in(page, slow_account)
+        page.goto("/volumes/create/")
+        evil = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+        page.get_by_label("Name", exact=True).fill(evil)
+        page.get_by_label("Description").fill(evil)
+        page.get_by_label("Key 1").fill("<b>k</b>")
+        page.get_by_label("Value 1").fill(evil)
+        page.get_by_role("button", name="Create volume").click()
+        expect(page.locator("h1 .title-text")).to_have_text(evil)
+        expect(page.get_by_test_id("description")).to_have_text(evil)
+        page.goto("/volumes/")
+        expect(page.get_by_role("link", name=re.compile("onerror"))).to_be_visible()
+        page.wait_for_timeout(500)
+        assert dialogs == []
+        assert page.locator("img[src=x]").count() == 0
+    finally:
+        page.context.close()

@@ -1,0 +1,354 @@
+"""Reads of the volumes section: rows of the list, a volume's detail, what its status allows.
+
+Everything here reads the shared inventory (console.inventory); only `volume_find` may call the API,
+for a volume the listing does not have (yet).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from console import api
+from console.api.context import CloudContext
+from console.api.records import Backup, Snapshot, Volume
+from console.inventory import Listing, listing_get
+from console.statuses import StatusInfo, status_info
+
+AVAILABILITY_ZONES = ("az1", "az2", "az3")
+DEFAULT_ZONE = "az2"
+MIN_SIZE = 1
+MAX_SIZE = 2047
+MAX_TEXT = 255
+# The spec's limit of volumes and snapshots made from one origin volume (4.5.2, Business Rules).
+DERIVED_LIMIT = 10
+DERIVED_WARNING = 8
+# Statuses in which the API lets a volume be deleted (when it has no snapshots and no attachment).
+DELETABLE = ("available", "error", "error_restoring", "error_attaching")
+# Metadata key under which the console keeps the idempotency key of the form that created a volume.
+CREATE_KEY_METADATA = "console-create-key"
+PAGE_SIZE = 25
+
+# Resource ids in URLs: what the API's ids look like; anything else is "not found" without a call.
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def id_is_plausible(value: str) -> bool:
+    return bool(_ID.match(value or ""))
+
+
+@dataclass(frozen=True)
+class AttachedTo:
+    server_id: str
+    server_name: str
+    device: str | None
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    kind: str  # snapshot | volume | image
+    id: str
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class VolumeRow:
+    volume: Volume
+    info: StatusInfo
+    attached: tuple[AttachedTo, ...]
+    source: SourceRef | None
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Names of the things volumes point to, from the other listings."""
+
+    servers: dict[str, str]
+    snapshots: dict[str, Snapshot]
+    volumes: dict[str, Volume]
+
+
+def lookups_from(*, volumes: Listing, servers: Listing, snapshots: Listing) -> Lookups:
+    return Lookups(
+        servers={server.id: server.name for server in servers.items},
+        snapshots=dict(snapshots.by_id),
+        volumes=dict(volumes.by_id),
+    )
+
+
+def volume_attached(volume: Volume, lookups: Lookups) -> tuple[AttachedTo, ...]:
+    return tuple(
+        AttachedTo(
+            server_id=attachment.server_id,
+            server_name=lookups.servers.get(attachment.server_id, attachment.server_id),
+            device=attachment.device,
+        )
+        for attachment in volume.attachments
+    )
+
+
+def volume_source(volume: Volume, lookups: Lookups) -> SourceRef | None:
+    """What the volume was made from, with a link (snapshots' and volumes' own pages; images: the
+    list of volumes made from that image)."""
+    if volume.snapshot_id:
+        snapshot = lookups.snapshots.get(volume.snapshot_id)
+        label = snapshot.name if snapshot else volume.snapshot_id
+        return SourceRef(
+            "snapshot", volume.snapshot_id, label, f"/snapshots/{quote(volume.snapshot_id, safe='')}/"
+        )
+    if volume.source_volid:
+        origin = lookups.volumes.get(volume.source_volid)
+        label = origin.name if origin else volume.source_volid
+        return SourceRef(
+            "volume", volume.source_volid, label, f"/volumes/{quote(volume.source_volid, safe='')}/"
+        )
+    if volume.image_id:
+        label = volume.image_metadata.get("image_name") or volume.image_id
+        return SourceRef(
+            "image", volume.image_id, label, "/volumes/?" + urlencode({"source": volume.image_id})
+        )
+    return None
+
+
+def volume_row(volume: Volume, lookups: Lookups) -> VolumeRow:
+    return VolumeRow(
+        volume=volume,
+        info=status_info(volume.status),
+        attached=volume_attached(volume, lookups),
+        source=volume_source(volume, lookups),
+    )
+
+
+# --- the list -------------------------------------------------------------------------------------
+
+
+def _attached_key(volume: Volume, lookups: Lookups) -> tuple:
+    names = sorted(lookups.servers.get(a.server_id, a.server_id).lower() for a in volume.attachments)
+    return (not names, names)  # attached volumes first (ascending), then the rest
+
+
+def _source_key(volume: Volume, lookups: Lookups) -> tuple:
+    source = volume_source(volume, lookups)
+    return (source is None, source.kind if source else "", source.label.lower() if source else "")
+
+
+SORT_KEYS: dict[str, Callable[[Volume, Lookups], Any]] = {
+    "name": lambda v, _: v.name.lower(),
+    "size": lambda v, _: v.size,
+    "status": lambda v, _: status_info(v.status).label.lower(),
+    "az": lambda v, _: v.availability_zone or "",
+    "bootable": lambda v, _: v.bootable,
+    "attached": _attached_key,
+    "source": _source_key,
+    "created": lambda v, _: v.created_at or _EPOCH,
+}
+SORT_LABELS = {
+    "name": "Name",
+    "size": "Size",
+    "status": "Status",
+    "az": "Zone",
+    "bootable": "Bootable",
+    "attached": "Attached to",
+    "source": "Source",
+    "created": "Created",
+}
+DEFAULT_SORT = ("created", "desc")
+
+
+@dataclass(frozen=True)
+class VolumeQuery:
+    q: str = ""
+    status: str = ""
+    az: str = ""
+    source: str = ""
+    sort: str = DEFAULT_SORT[0]
+    direction: str = DEFAULT_SORT[1]
+
+    @classmethod
+    def from_params(cls, params) -> VolumeQuery:
+        sort = params.get("sort", "")
+        direction = params.get("dir", "")
+        if sort not in SORT_KEYS:
+            sort, direction = DEFAULT_SORT
+        if direction not in ("asc", "desc"):
+            direction = "asc"
+        return cls(
+            q=params.get("q", "").strip()[:MAX_TEXT],
+            status=params.get("status", "").strip()[:32],
+            az=params.get("az", "").strip()[:32],
+            source=params.get("source", "").strip()[:64],
+            sort=sort,
+            direction=direction,
+        )
+
+    def matches(self, volume: Volume) -> bool:
+        if self.q and self.q.lower() not in volume.name.lower():
+            return False
+        if self.status and volume.status != self.status:
+            return False
+        if self.az and volume.availability_zone != self.az:
+            return False
+        return not self.source or self.source in (volume.snapshot_id, volume.source_volid, volume.image_id)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.status or self.az or self.source)
+
+
+def volume_list_filtered(*, volumes: Iterable[Volume], lookups: Lookups, query: VolumeQuery) -> list[Volume]:
+    """All matching volumes, sorted on the whole listing (pagination comes after)."""
+    key = SORT_KEYS[query.sort]
+    matching = [volume for volume in volumes if query.matches(volume)]
+    matching.sort(key=lambda v: v.id)  # a stable order among equal keys
+    matching.sort(key=lambda v: key(v, lookups), reverse=query.direction == "desc")
+    return matching
+
+
+# --- one volume -----------------------------------------------------------------------------------
+
+
+def volume_find(ctx: CloudContext, *, volume_id: str) -> Volume:
+    """The volume from the listing when it has it (no API call), else from the API.
+
+    Raises api.NotFound for unknown ids and other projects' ids (the API answers 404 for those).
+    """
+    if not id_is_plausible(volume_id):
+        raise api.NotFound(404, f"Volume {volume_id[:64]} could not be found.")
+    listing = listing_get(ctx, "volumes")
+    volume = listing.by_id.get(volume_id)
+    if volume is not None:
+        return volume
+    return api.volume_get(ctx, volume_id)
+
+
+def volume_snapshots(snapshots: Iterable[Snapshot], *, volume_id: str) -> list[Snapshot]:
+    return [snapshot for snapshot in snapshots if snapshot.volume_id == volume_id]
+
+
+def volume_backups(backups: Iterable[Backup], *, volume_id: str) -> list[Backup]:
+    return [backup for backup in backups if backup.volume_id == volume_id]
+
+
+def volume_derived_count(*, volume_id: str, volumes: Iterable[Volume], snapshots: Iterable[Snapshot]) -> int:
+    """Resources made from this origin volume that still exist: its snapshots, volumes made from
+    those snapshots, and its clones. The API counts operations ever performed, so this is a floor."""
+    snapshot_ids = {snapshot.id for snapshot in snapshots if snapshot.volume_id == volume_id}
+    derived_volumes = [v for v in volumes if v.source_volid == volume_id or v.snapshot_id in snapshot_ids]
+    return len(snapshot_ids) + len(derived_volumes)
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    label: str
+    url: str
+    allowed: bool
+    reason: str = ""  # why not, when not allowed
+    danger: bool = False
+
+
+def volume_actions(
+    volume: Volume,
+    *,
+    attached: tuple[AttachedTo, ...],
+    edit_url: str,
+    delete_url: str,
+    has_snapshots: bool,
+) -> list[Action]:
+    """The actions of the detail page, each with why it is not possible now."""
+    info = status_info(volume.status)
+    status = volume.status
+    label = info.label.lower()
+    available = status == "available"
+
+    def only_available(what: str) -> str:
+        return "" if available else f"Only an available volume can be {what}; this one is {label}."
+
+    actions = [
+        Action(
+            "edit",
+            "Edit",
+            edit_url,
+            status != "deleting",
+            "" if status != "deleting" else "The volume is being deleted.",
+        ),
+        Action(
+            "snapshot",
+            "Take snapshot",
+            "/snapshots/create/?" + urlencode({"volume_id": volume.id}),
+            available,
+            only_available("snapshotted"),
+        ),
+        Action(
+            "backup",
+            "Back up",
+            "/backups/create/?" + urlencode({"volume_id": volume.id}),
+            available,
+            only_available("backed up"),
+        ),
+        Action(
+            "clone",
+            "Create volume from it",
+            "/volumes/create/?" + urlencode({"source_volid": volume.id}),
+            available,
+            only_available("cloned"),
+        ),
+        Action(
+            "attach",
+            "Attach to a server",
+            "/servers/attach/?" + urlencode({"volume_id": volume.id}),
+            available and not volume.attachments,
+            only_available("attached") or ("It is already attached." if volume.attachments else ""),
+        ),
+    ]
+    for server in attached:
+        can_detach = status in ("in-use", "error_detaching")
+        actions.append(
+            Action(
+                "detach",
+                f"Detach from {server.server_name}",
+                f"/servers/{quote(server.server_id, safe='')}/detach/{quote(volume.id, safe='')}/",
+                can_detach,
+                "" if can_detach else f"Wait until the volume is in use or failed to detach; it is {label}.",
+            )
+        )
+    blockers = volume_delete_blockers(volume, has_snapshots=has_snapshots)
+    actions.append(
+        Action("delete", "Delete", delete_url, not blockers, " ".join(b.text for b in blockers), danger=True)
+    )
+    return actions
+
+
+@dataclass(frozen=True)
+class Blocker:
+    kind: str  # busy | attached | snapshots | status
+    text: str
+
+
+def volume_delete_blockers(volume: Volume, *, has_snapshots: bool) -> list[Blocker]:
+    """Why the API would refuse to delete this volume now (empty: it may be deleted)."""
+    info = status_info(volume.status)
+    blockers = []
+    if info.transitional:
+        blockers.append(
+            Blocker("busy", f"The volume is {info.label.lower()}: wait until that finishes, then delete it.")
+        )
+    if volume.attachments:
+        blockers.append(Blocker("attached", "The volume is attached to a server: detach it first."))
+    if has_snapshots:
+        blockers.append(Blocker("snapshots", "The volume has snapshots: delete them first."))
+    if not blockers and volume.status not in DELETABLE:
+        blockers.append(
+            Blocker(
+                "status",
+                f"A volume that is {info.label.lower()} cannot be deleted "
+                f"(it must be available or in an error state other than detaching).",
+            )
+        )
+    return blockers
