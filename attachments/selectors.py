@@ -41,6 +41,11 @@ class AttachedVolume:
         return status_info(self.volume.status)
 
     @property
+    def failed(self) -> bool:
+        """The attach failed: the volume is not attached (shown so the user sees what happened)."""
+        return self.volume.status == "error_attaching"
+
+    @property
     def detachable(self) -> bool:
         return self.volume.status in DETACHABLE_STATUSES
 
@@ -57,7 +62,8 @@ class ServerAttachments:
 
     @property
     def count(self) -> int:
-        return len(self.attached)
+        """Volumes attached or being attached (a failed attach takes no slot)."""
+        return sum(1 for item in self.attached if not item.failed)
 
     @property
     def full(self) -> bool:
