@@ -41,7 +41,6 @@ def _moment(label: str) -> forms.DateTimeField:
         label=label,
         required=False,
         input_formats=DATETIME_FORMATS,
-        help_text="UTC",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
@@ -71,8 +70,8 @@ class CallSearchForm(forms.Form):
     method = forms.ChoiceField(label="Method", required=False, choices=METHOD_CHOICES)
     service = forms.ChoiceField(label="Service", required=False, choices=SERVICE_CHOICES)
     resource_id = _text("Resource id", max_length=128)
-    since = _moment("From")
-    until = _moment("To")
+    since = _moment("From (UTC)")
+    until = _moment("To (UTC)")
 
     def clean_q(self) -> str:
         value = request_id_normalise(self.cleaned_data["q"])

@@ -44,9 +44,16 @@ STATUS_CLASSES = {
     "5xx": Q(status__gte=500, status__lt=600),
     "none": Q(status__isnull=True),
 }
+# The endpoint part of a logged path: /volume/<region>/v1/<project> or /compute/<region>/v2/<project>.
+_ENDPOINT_PREFIX = re.compile(r"^/(?:volume|compute)/[^/]+/v[0-9.]+/[^/]+(?=/)")
 _SERVER_IN_PATH = re.compile(r"/servers/([^/]+)/os-volume_attachments(?:/|$)")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNSAFE_FILENAME = re.compile(r"[^a-z0-9._-]+")
+
+
+def path_short(path: str) -> str:
+    """The path after the endpoint (region and project show in their own columns)."""
+    return _ENDPOINT_PREFIX.sub("", path) or path
 
 
 def request_id_normalise(raw: str) -> str:

@@ -57,6 +57,8 @@ def search(request: HttpRequest) -> HttpResponse:
             before=selectors.cursor_decode(request.GET.get("before")),
             after=selectors.cursor_decode(request.GET.get("after")),
         )
+        for call in page.calls:
+            call.short_path = selectors.path_short(call.path)
     context = {
         "form": form,
         "page": page,
@@ -77,9 +79,12 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     call = selectors.api_call_get(pk=pk)
     if call is None:
         raise Http404
+    siblings = selectors.api_call_siblings(call=call)
+    for sibling in siblings:
+        sibling.short_path = selectors.path_short(sibling.path)
     context = {
         "call": call,
-        "siblings": selectors.api_call_siblings(call=call),
+        "siblings": siblings,
         "links": selectors.api_call_links(call=call),
         "timelines": selectors.api_call_timelines(call=call),
     }
