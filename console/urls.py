@@ -3,10 +3,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from console import live, views
+from console import health, live, views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("healthz", health.healthz, name="healthz"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("region/", views.switch_region, name="switch_region"),
