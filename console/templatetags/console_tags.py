@@ -38,7 +38,8 @@ def explain(error: ApiError) -> tuple[str, str]:
             "Ask your cloud administrator to enable Block Storage for the project, quoting the id below.",
         )
     if isinstance(error, OverLimit):
-        if error.retry_after is not None:
+        # A quota refusal carries "retryAfter": 0 (spec 4.5.2); only a wait > 0 means "slow down".
+        if error.retry_after:
             return ("The cloud asked the console to slow down.", "Wait a moment and try again.")
         return (
             "This would go over your project's quota.",

@@ -18,6 +18,8 @@ from tests.console.login_helpers import log_in
 def client_in(client, settings, emulator, account):
     settings.IDENTITY_URL = emulator.identity_url
     settings.INVENTORY_ACTIVE_INTERVAL = 0.2
+    # The session's emulator has no rate limit: the console need not pace itself (the budget test does).
+    settings.API_RATE_PER_PROJECT = 0
     cache.clear()
     assert log_in(client, account).status_code == 302
     return client
@@ -65,3 +67,9 @@ def create_form(client, **values) -> dict:
     }
     data.update({key: str(value) for key, value in values.items()})
     return data
+
+
+def calls(emulator, project_id: str, method: str | None = None) -> int:
+    """API calls the emulator saw from a project (of one HTTP method, if given)."""
+    entry = emulator.stats(project_id)["projects"][project_id]
+    return entry["total"] if method is None else entry["by_method"].get(method, 0)
