@@ -385,11 +385,12 @@ def _create_answer(
     if outcome.state == services.FAILED and form is not None and choices is not None:
         # Nothing was created. The form comes back with the values and a fresh key.
         again = _create_form(request, choices, initial={**form.data.dict(), "create_key": new_create_key()})
-        notice = "" if outcome.error else (outcome.message or "That submission did not create a volume.")
+        notice = outcome.message or ("" if outcome.error else "That submission did not create a volume.")
         return _render_create(request, again, choices, error=outcome.error, status=400, notice=notice)
     key = key or (form.cleaned_data["create_key"] if form is not None else "")
     context = {"outcome": outcome, "key": key, "status_url": reverse("volumes:create_status", args=[key])}
-    return render(request, "volumes/create_status.html", context, status=202)
+    status = 200 if outcome.state == services.FAILED else 202
+    return render(request, "volumes/create_status.html", context, status=status)
 
 
 @login_required
