@@ -237,7 +237,7 @@ def wait_for_status(api: Api, kind: str, ident: str, *statuses: str, timeout: fl
                 return item
         if time.monotonic() > deadline:
             raise AssertionError(f"{kind[:-1]} {ident} never reached {statuses}; saw {seen}")
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 def assert_fault(reply: Reply, code: int, name: str | None = None, message: str | None = None) -> dict:
