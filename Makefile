@@ -5,14 +5,21 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CLIENTS_VENV := .venv-clients
 
-.PHONY: run test venv clients system-deps migrate lint bench clean
+.PHONY: run run-prod test venv clients system-deps services services-stop migrate lint bench clean
 
-## run: set up, then start the emulator (:8776) and the console (:8000); Ctrl-C stops everything.
+## run: set up, then start the emulator (:8776), the console (:8000) and a Celery worker with beat
+## (embedded filesystem broker); Ctrl-C stops everything.
 run: venv migrate
 	@scripts/run-dev.sh
 
-## test: set up everything the suite needs, then run the whole suite.
-test: venv clients system-deps
+## run-prod: the production profile on this machine: PostgreSQL and Redis (Debian packages, loopback),
+## gunicorn (2 workers x 4 threads), a Celery worker and beat, the emulator; Ctrl-C stops everything.
+run-prod: venv
+	@scripts/run-prod.sh
+
+## test: set up everything the suite needs (PostgreSQL and Redis for tests/integration too), then
+## run the whole suite.
+test: venv clients system-deps services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 venv: $(VENV)/.installed
@@ -32,9 +39,18 @@ $(CLIENTS_VENV)/.installed: requirements-clients.txt
 	$(CLIENTS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-clients.txt
 	@touch $@
 
-## system-deps: Debian packages the tests need (chromium for the browser suite).
+## system-deps: Debian packages the tests need (chromium for the browser suite, PostgreSQL and Redis
+## for the integration suite).
 system-deps:
-	@scripts/ensure-system-packages.sh chromium
+	@scripts/ensure-system-packages.sh chromium postgresql redis-server
+
+## services: start the private PostgreSQL cluster and Redis on loopback (var/pg, var/redis); without
+## the packages it warns, and the integration tests skip loudly (in CI they fail).
+services:
+	@scripts/services.sh start || echo "!!! PostgreSQL/Redis not started: tests/integration will skip (CI fails)." >&2
+
+services-stop:
+	@scripts/services.sh stop
 
 migrate: venv
 	@mkdir -p var
