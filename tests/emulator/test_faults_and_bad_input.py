@@ -48,7 +48,8 @@ BAD_BODIES = [
 
 @pytest.mark.parametrize(("base", "method", "path"), CREATE_PATHS)
 def test_malformed_or_missing_bodies_are_400(api, world, base, method, path):
-    world = {**world, "backup": api.create_backup(world["volume"])["id"]}
+    if "{backup}" in path:
+        world = {**world, "backup": api.create_backup(world["volume"])["id"]}
     before = _counts(api)
     url = (api.volume_base if base == "vol" else api.compute_base) + path.format(**world)
     for ctype, raw in BAD_BODIES:
@@ -57,7 +58,8 @@ def test_malformed_or_missing_bodies_are_400(api, world, base, method, path):
         assert_fault(r, 400, "badRequest")
     assert _counts(api) == before
     assert api.show("volumes", world["volume"])["status"] == "available"
-    assert api.show("backups", world["backup"])["status"] == "available"
+    if "backup" in world:
+        assert api.show("backups", world["backup"])["status"] == "available"
 
 
 @pytest.mark.parametrize(("fmt", "body"), [

@@ -139,3 +139,12 @@ def test_at_most_ten_derived_resources_per_origin_volume(api):
     # another origin is not affected, and the origin itself is still fine
     assert api.create_snapshot(other["id"], wait="available")["status"] == "available"
     assert api.show("volumes", origin["id"])["status"] == "available"
+
+
+def test_quota_counts_per_region(api):
+    for _ in range(10):
+        api.create_volume(wait=None)
+    over_limit(api.vol("POST", "/volumes", {"volume": {"size": 1}}), TOO_MANY)
+    b = api.in_region("region-b.geo-1")
+    assert b.vol("POST", "/volumes", {"volume": {"size": 1}}).status == 200
+    assert b.vol("GET", "/limits").body["limits"]["absolute"]["maxTotalVolumes"] == 10
