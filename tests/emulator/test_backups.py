@@ -206,3 +206,32 @@ def test_another_projects_backup_is_404(api, other_api):
     assert_fault(r, 404)
     assert other_api.show("volumes", vol["id"])["status"] == "available"
     assert other_api.show("backups", backup["id"])["status"] == "available"
+
+
+def test_a_volume_being_backed_up_is_busy(slow_api):
+    api = slow_api
+    vol = api.create_volume()
+    other = api.create_volume()
+    old = api.create_backup(other["id"])
+    api.create_backup(vol["id"], wait=None)
+    assert api.show("volumes", vol["id"])["status"] == "backing-up"
+    assert_fault(api.vol("POST", "/backups", {"backup": {"volume_id": vol["id"]}}), 400)
+    assert_fault(api.vol("DELETE", f"/volumes/{vol['id']}"), 400)
+    assert_fault(api.vol("POST", f"/backups/{old['id']}/restore", {"restore": {"volume_id": vol["id"]}}), 400)
+    assert_fault(api.comp("POST", f"/servers/{api.server_in('az2')}/os-volume_attachments",
+                          {"volumeAttachment": {"volumeId": vol["id"]}}), 400)
+    assert len(api.listing("backups")) == 2
+    assert api.wait("volumes", vol["id"], "available")["attachments"] == []
+
+
+def test_a_backup_still_creating_cannot_be_restored_or_deleted(slow_api):
+    api = slow_api
+    vol = api.create_volume()
+    target = api.create_volume()
+    backup = api.create_backup(vol["id"], wait=None)
+    assert api.show("backups", backup["id"])["status"] == "creating"
+    r = api.vol("POST", f"/backups/{backup['id']}/restore", {"restore": {"volume_id": target["id"]}})
+    assert_fault(r, 400)
+    assert api.show("volumes", target["id"])["status"] == "available"
+    assert_fault(api.vol("DELETE", f"/backups/{backup['id']}"), 400)
+    assert api.wait("backups", backup["id"], "available")["status"] == "available"

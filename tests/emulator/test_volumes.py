@@ -283,3 +283,21 @@ def test_each_region_has_its_own_state(api):
     vol_b = b.create_volume(display_name="in-b")
     assert [v["id"] for v in api.listing("volumes")] == [vol["id"]]
     assert [v["id"] for v in b.listing("volumes")] == [vol_b["id"]]
+
+
+def test_volume_type_standard_is_the_only_type(api):
+    vol = api.create_volume(volume_type="standard")
+    assert vol["volume_type"] == "standard"
+    assert_fault(api.vol("POST", "/volumes", {"volume": {"size": 1, "volume_type": "ssd"}}), 400)
+    assert api.count() == 1
+
+
+def test_image_volume_needs_a_size(api):
+    image = _image(api)
+    assert_fault(api.vol("POST", "/volumes", {"volume": {"imageRef": image["id"]}}), 400)
+    assert api.count() == 0
+
+
+def test_unicode_names_round_trip(api):
+    vol = api.create_volume(display_name="données ✓ 数据", display_description="ünïcödé")
+    assert (vol["display_name"], vol["display_description"]) == ("données ✓ 数据", "ünïcödé")

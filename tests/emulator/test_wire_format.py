@@ -235,3 +235,25 @@ def test_all_tenants_is_accepted_and_never_shows_other_projects(api, other_api, 
             assert r.status == 200, r
             assert len(r.body[kind]) == 1, (path, r)
             assert theirs["id"] not in r.text
+
+
+def test_xml_and_json_carry_awkward_characters_intact(api):
+    name = 'a<b & "c" \'d\' > é ✓'
+    vol = api.create_volume(display_name=name, display_description="line1\nline2",
+                            metadata={"k<&>": 'v"\'<&>', "ü": "ß"})
+    j = api.get("volumes", vol["id"])
+    x = api.get("volumes", vol["id"], fmt="xml")
+    assert j.body["volume"]["display_name"] == name == x.body["volume"]["display_name"]
+    assert x.body["volume"]["metadata"] == j.body["volume"]["metadata"] == {"k<&>": 'v"\'<&>', "ü": "ß"}
+    r = _post_xml(api, "/volumes", '<volume size="1" display_name="x &amp; &lt;y&gt; ✓"/>')
+    assert r.status == 200, r
+    assert r.body["volume"]["display_name"] == "x & <y> ✓"
+
+
+def test_bootable_volume_shows_image_metadata_in_xml_too(api):
+    image = next(img for img in api.images() if int(img.get("minDisk") or 0) >= 1)
+    vol = api.create_volume(imageRef=image["id"], size=int(image["minDisk"]))
+    x = api.get("volumes", vol["id"], fmt="xml").body["volume"]
+    assert x["volume_image_metadata"]["image_id"] == image["id"]
+    detail = api.listing("volumes", fmt="xml")
+    assert detail[0]["volume_image_metadata"]["image_id"] == image["id"]
