@@ -44,6 +44,13 @@ def test_stats_count_calls_by_method_and_status(emulator, api):
     assert whole["total"] >= after["total"]
 
 
+def test_stats_count_identity_calls_apart(emulator, account):
+    before = emulator.stats()["identity"]["total"]
+    Api(emulator, account)  # one POST /v3/auth/tokens
+    assert emulator.stats()["identity"]["total"] >= before + 1
+    assert _project_stats(emulator, account["project_id"])["total"] == 0  # not an API call of the project
+
+
 def test_stats_reset(private_emulator):
     api = make_api(private_emulator)
     api.vol("GET", "/volumes")
@@ -114,16 +121,29 @@ def test_drop_rate(faulty):
         requests.get(f"{api.volume_base}/volumes", headers={"X-Auth-Token": api.token}, timeout=10)
     emu.set_faults()
     assert api.vol("GET", "/volumes").status == 200
+    by_status = _project_stats(emu, api.project_id)["by_status"]
+    assert by_status.get("dropped") == 1 and by_status.get("200") == 1, by_status
 
 
 def test_overlimit_rate(faulty):
     emu, api = faulty
     emu.set_faults(overlimit_rate=1.0)
     r = api.vol("GET", "/volumes")
-    assert_fault(r, 413, "overLimit")
+    assert_fault(r, 413, "overLimit", "This request was rate-limited.")
     assert "Retry-After" in r.headers
+    r = api.vol("POST", "/volumes", {"volume": {"size": 1}})
+    assert_fault(r, 413, "overLimit")
     emu.set_faults()
-    assert api.vol("GET", "/volumes").status == 200
+    assert api.vol("GET", "/volumes/detail").body["volumes"] == []  # the refused create did not run
+    assert _project_stats(emu, api.project_id)["overlimit"] == 2
+
+
+def test_faults_can_target_one_project(faulty):
+    emu, api = faulty
+    other = make_api(emu, "g")
+    emu.set_faults(error_rate=1.0, project=api.project_id)
+    assert 500 <= api.vol("GET", "/volumes").status < 600
+    assert other.vol("GET", "/volumes").status == 200
 
 
 def test_malformed_rate(faulty):
