@@ -205,3 +205,9 @@ def test_the_search_page_works_as_a_plain_form(staff_client):
     body = staff_client.get("/support/").content.decode()
     assert '<form class="card support-form" method="get" action="/support/"' in body
     assert 'maxlength="128"' in body
+
+
+def test_the_page_says_what_it_searched_for(staff_client):
+    call_row(request_id=RID)
+    body = staff_client.get("/support/", {"q": "  REQ-3F1C2B9A "}).content.decode()
+    assert "Request ids starting with <code>req-3f1c2b9a</code>" in body
