@@ -3,6 +3,7 @@ copy buttons with JavaScript, and selectable ids without it."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -111,6 +112,34 @@ def test_staff_find_a_call_by_a_pasted_id_and_copy_ids(
     with page.expect_download() as info:
         page.get_by_role("link", name="Export JSON").click()
     assert info.value.suggested_filename == f"api-call-{REQUEST_ID}.json"
+
+
+def test_pages_and_filters_with_htmx(page: Page, console_url, account, screenshots, transactional_db):
+    a_customer_story()
+    now = timezone.now()
+    for n in range(60):
+        call_row(
+            created_at=now - timedelta(hours=2, seconds=n), method="DELETE", status=404, fault="itemNotFound"
+        )
+    log_in(page, account)
+    make_support_staff(account)
+    page.goto("/support/")
+    page.get_by_text("Filters", exact=True).click()
+    page.get_by_label("Method").select_option("DELETE")
+    page.get_by_role("button", name="Apply filters").click()
+    rows = page.locator("table.support-table tbody tr")
+    expect(page).to_have_url(re.compile(r"method=DELETE"))  # htmx pushed the search into the address bar
+    expect(rows).to_have_count(50)
+    expect(page.locator("td", has_text="DELETE")).to_have_count(50)
+    page.get_by_role("link", name="Older →").click()
+    expect(page).to_have_url(re.compile(r"method=DELETE.*before="))
+    expect(rows).to_have_count(10)
+    page.get_by_role("link", name="← Newer").click()
+    expect(page).to_have_url(re.compile(r"after="))
+    expect(rows).to_have_count(50)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/support/?status_class=4xx")
+    page.screenshot(path=screenshots / "support-search-narrow.png")
 
 
 def test_without_javascript_the_search_works_and_ids_stay_selectable(
