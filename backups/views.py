@@ -25,7 +25,7 @@ from console.statuses import DELETED, status_info
 from console.timeline import timeline_for
 from snapshots import services as submissions
 from snapshots.forms import new_submission_key
-from snapshots.selectors import listing_error, page_of, status_observed, volume_find
+from snapshots.selectors import failed_while, listing_error, page_of, status_observed, volume_find
 from snapshots.views import ALREADY_SENT, MAX_ID, api_failure, not_found
 
 STATUSES = ("creating", "available", "restoring", "deleting", "error")
@@ -108,6 +108,7 @@ def backup_detail(request: HttpRequest, backup_id: str) -> HttpResponse:
     followed = {volume.id: volume.status for volume in (source, target) if volume is not None}
     creating = backup.status == "creating"
     listing = listing_get(ctx, "backups")
+    timeline = timeline_for(ctx, resource_type="backup", resource_id=backup.id)
     context = {
         "backup": backup,
         "info": status_info(backup.status),
@@ -123,7 +124,8 @@ def backup_detail(request: HttpRequest, backup_id: str) -> HttpResponse:
         "typical": (
             selectors.backup_typical(_durations(ctx, listing.items), size=backup.size) if creating else None
         ),
-        "timeline": timeline_for(ctx, resource_type="backup", resource_id=backup.id),
+        "timeline": timeline,
+        "failed_while": failed_while(timeline),
         "poller": live.poller_context("backups", {backup.id: backup.status}),
         "volume_poller": live.poller_context("volumes", followed),
     }
@@ -305,6 +307,9 @@ def backup_delete(request: HttpRequest, backup_id: str) -> HttpResponse:
         "backup": backup,
         "info": status_info(backup.status),
         "can_delete": backup.status in selectors.DELETABLE,
+        "restoring_into": selectors.restored_into(ctx, backup_id=backup.id)
+        if backup.status == "restoring"
+        else None,
         "api_error": api_error,
     }
     return render(request, "backups/delete.html", context)

@@ -19,6 +19,7 @@ from console.api.errors import ApiError
 from console.api.records import Snapshot, Volume
 from console.inventory import Listing, listing_get
 from console.models import LifecycleEvent
+from console.timeline import TimelineEntry
 
 PAGE_SIZE = 20
 # The spec's limit of snapshots + volumes made from one origin volume (4.5.2 Business Rules).
@@ -127,3 +128,12 @@ def volume_derived(*, volume_id: str, snapshots: Iterable[Snapshot], volumes: It
 
 def volumes_from_snapshot(*, snapshot_id: str, volumes: Iterable[Volume]) -> list[Volume]:
     return [volume for volume in volumes if volume.snapshot_id == snapshot_id]
+
+
+def failed_while(timeline: Sequence[TimelineEntry]) -> str:
+    """The status a resource was in when it last went to error ("creating", "deleting"...), from its
+    timeline; "" when the console did not see it happen."""
+    for entry in reversed(timeline):
+        if entry.to_info.status == "error":
+            return entry.from_info.status if entry.from_info else ""
+    return ""

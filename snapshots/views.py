@@ -123,6 +123,7 @@ def snapshot_detail(request: HttpRequest, snapshot_id: str) -> HttpResponse:
     snapshot = found
     volumes = listing_get(ctx, "volumes")
     volume = volumes.by_id.get(snapshot.volume_id)
+    timeline = timeline_for(ctx, resource_type="snapshot", resource_id=snapshot.id)
     context = {
         "snapshot": snapshot,
         "info": status_info(snapshot.status),
@@ -132,7 +133,8 @@ def snapshot_detail(request: HttpRequest, snapshot_id: str) -> HttpResponse:
         "made_from": selectors.volumes_from_snapshot(snapshot_id=snapshot.id, volumes=volumes.items),
         "can_delete": snapshot.status in selectors.DELETABLE,
         "can_use": snapshot.status == "available",
-        "timeline": timeline_for(ctx, resource_type="snapshot", resource_id=snapshot.id),
+        "timeline": timeline,
+        "failed_while": selectors.failed_while(timeline),
         "poller": live.poller_context("snapshots", {snapshot.id: snapshot.status}),
     }
     if request.htmx and request.htmx.target == "snapshot-panel":

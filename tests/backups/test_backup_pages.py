@@ -289,3 +289,41 @@ def test_filter_by_status_and_volume(client_in, ctx):
     assert "<html" not in of_second
     assert "2 backups of 3" in of_second and "b-first" not in of_second
     assert re.search(r"b-second", of_second)
+
+
+def test_fail_delete_says_the_backup_could_not_be_deleted(client_in, ctx):
+    volume = volume_ready(ctx)
+    backup = backup_ready(client_in, ctx, volume, name="sticky fail-delete")
+    wait_for(lambda: "Available" in client_in.get(f"/backups/{backup.id}/").content.decode())
+    assert client_in.post(f"/backups/{backup.id}/delete/").status_code == 302
+    wait_for(lambda: api.backup_get(ctx, backup.id).status == "error")
+    page = wait_for(
+        lambda: (
+            (html := client_in.get(f"/backups/{backup.id}/").content.decode())
+            and "fail-reason" in html
+            and html
+        )
+    )
+    assert "This backup could not be deleted." in page
+    assert "could not be deleted from object storage" in page
+    assert f"/backups/{backup.id}/delete/" in page
+
+
+def test_the_apis_refusal_of_a_create_is_shown_and_the_form_can_be_sent_again(
+    client_in, ctx, emulator, account
+):
+    volume = volume_ready(ctx)
+    form = client_in.get(f"/backups/create/?volume_id={volume.id}")
+    data = {"volume_id": volume.id, "container": "", "name": "retry", "submission": submission_of(form)}
+    emulator.set_faults(error_rate=1.0, project=account["project_id"])
+    try:
+        refused = client_in.post("/backups/create/", data)
+    finally:
+        emulator.set_faults()
+    html = refused.content.decode()
+    assert refused.status_code == 200
+    assert "The cloud had a problem with this request." in html and "Request id" in html
+    # The one-time key was released: the same form goes through once the cloud is back.
+    accepted = client_in.post("/backups/create/", data)
+    assert accepted.status_code == 302
+    assert len(api.backup_list(ctx)) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -121,7 +123,7 @@ def test_fail_create_ends_in_error_with_a_hint(client_in, ctx):
     snapshot_id = response["Location"].strip("/").split("/")[-1]
     wait_for(lambda: "Error" in client_in.get(f"/live/snapshots/?s={snapshot_id}:creating").content.decode())
     page = client_in.get(response["Location"]).content.decode()
-    assert "Delete the resource and try again." in page
+    assert "The cloud could not create this snapshot" in page
     assert f"/snapshots/{snapshot_id}/delete/" in page
     assert "/volumes/create/?snapshot_id=" not in page
 
@@ -243,3 +245,38 @@ def test_filter_sort_and_paginate(client_in, ctx, emulator, account):
     assert "<html" not in html and 'id="snapshot-results"' in html
     assert "10 snapshots of 23" in html
     assert client_in.get("/snapshots/?page=999&sort=bogus").status_code == 200
+
+
+def test_fail_delete_ends_in_error_and_can_be_deleted_again(client_in, ctx):
+    volume = volume_ready(ctx)
+    snapshot = api.snapshot_create(ctx, volume_id=volume.id, display_name="sticky fail-delete")
+    wait_for(lambda: api.snapshot_get(ctx, snapshot.id).status == "available")
+    wait_for(lambda: "Available" in client_in.get(f"/snapshots/{snapshot.id}/").content.decode())
+    assert client_in.post(f"/snapshots/{snapshot.id}/delete/").status_code == 302
+    wait_for(lambda: "Error" in client_in.get(f"/live/snapshots/?s={snapshot.id}:deleting").content.decode())
+    page = client_in.get(f"/snapshots/{snapshot.id}/").content.decode()
+    assert "The cloud could not delete this snapshot. Try deleting it again" in page
+    assert f"/snapshots/{snapshot.id}/delete/" in page
+
+
+def test_api_failures_are_shown_with_a_request_id_never_a_500(client_in, ctx, emulator, account):
+    volume = volume_ready(ctx)
+    form = client_in.get(f"/snapshots/create/?volume_id={volume.id}")
+    emulator.set_faults(error_rate=1.0, project=account["project_id"])
+    try:
+        cache.clear()
+        listing = client_in.get("/snapshots/")
+        assert listing.status_code == 200
+        html = listing.content.decode()
+        assert "Something went wrong talking to the cloud." in html
+        assert re.search(r'<code class="request-id">req-[0-9a-f-]{36}</code>', html)
+        detail = client_in.get("/snapshots/00000000-0000-0000-0000-000000000001/")
+        assert detail.status_code == 503 and "The cloud had a problem" in detail.content.decode()
+        created = client_in.post(
+            "/snapshots/create/", {"volume_id": volume.id, "submission": submission_of(form)}
+        )
+        # Without a volumes listing the form cannot check the volume: it says so, nothing is sent.
+        assert created.status_code == 200
+    finally:
+        emulator.set_faults()
+    assert api.snapshot_list(ctx) == []
