@@ -16,6 +16,13 @@ within API_BUDGET_BACKGROUND_WAIT (0: free right now). Either raises BudgetExhau
 none, and nothing is sent. Since waiting users hold the next slots, refreshes never queue ahead of them.
 
 API_RATE_PER_PROJECT = 0 turns metering off (for a cloud without a rate limit).
+
+Why `cache.add` is enough: Redis runs SET NX; the database cache runs SELECT then INSERT in one
+transaction (an IMMEDIATE one on SQLite, so writers queue; on PostgreSQL the primary key makes the
+second INSERT wait and fail) and answers False on the IntegrityError. Its only non-atomic path,
+re-using an *expired* key, never applies: claims outlive their slot by KEEP_SECONDS. A cache error
+counts as a lost claim. Limits: a LocMem cache meters each process on its own, and the database
+cache's culling (past MAX_ENTRIES) could drop claims, so keep MAX_ENTRIES well above what is stored.
 """
 
 from __future__ import annotations
