@@ -7,6 +7,8 @@ restoring-backup) with one poller per kind; panels reload when a status changes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from backups import selectors, services
 from backups.forms import EXISTING, NEW, BackupCreateForm, BackupRestoreForm
 from console import live
+from console.api.context import CloudContext
 from console.api.errors import ApiError, NotFound
 from console.api.records import Backup
 from console.inventory import listing_get
@@ -31,7 +34,7 @@ from snapshots.views import ALREADY_SENT, MAX_ID, api_failure, not_found
 STATUSES = ("creating", "available", "restoring", "deleting", "error")
 
 
-def _backup(request: HttpRequest, ctx, backup_id: str) -> Backup | HttpResponse:
+def _backup(request: HttpRequest, ctx: CloudContext, backup_id: str) -> Backup | HttpResponse:
     """The project's backup, or the page to answer with instead (404, or the API's failure)."""
     if len(backup_id) > MAX_ID:
         return not_found(request, kind="backups", resource_id=backup_id)
@@ -48,7 +51,7 @@ def _backup(request: HttpRequest, ctx, backup_id: str) -> Backup | HttpResponse:
         return api_failure(request, error, title="Backup")
 
 
-def _durations(ctx, backups) -> dict:
+def _durations(ctx: CloudContext, backups: Iterable[Backup]) -> dict[tuple[int, int], list[float]]:
     return selectors.backup_durations(ctx, sizes={b.id: b.size for b in backups if b.size is not None})
 
 

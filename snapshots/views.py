@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from console import live
+from console.api.context import CloudContext
 from console.api.errors import ApiError, NotFound
 from console.api.records import Snapshot
 from console.inventory import listing_get
@@ -32,7 +33,9 @@ ALREADY_SENT = (
 )
 
 
-def not_found(request: HttpRequest, *, kind: str, resource_id: str, ctx=None) -> HttpResponse:
+def not_found(
+    request: HttpRequest, *, kind: str, resource_id: str, ctx: CloudContext | None = None
+) -> HttpResponse:
     """The 404 page of a snapshot or backup: its history when this project had it, else nothing."""
     resource_type = {"snapshots": "snapshot", "backups": "backup"}[kind]
     deleted = False
@@ -55,7 +58,7 @@ def api_failure(request: HttpRequest, error: ApiError, *, title: str) -> HttpRes
     return render(request, "snapshots/failure.html", {"error": error, "title": title}, status=503)
 
 
-def _snapshot(request: HttpRequest, ctx, snapshot_id: str) -> Snapshot | HttpResponse:
+def _snapshot(request: HttpRequest, ctx: CloudContext, snapshot_id: str) -> Snapshot | HttpResponse:
     """The project's snapshot, or the page to answer with instead (404, or the API's failure)."""
     if len(snapshot_id) > MAX_ID:
         return not_found(request, kind="snapshots", resource_id=snapshot_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from console import api
@@ -327,3 +328,17 @@ def test_the_apis_refusal_of_a_create_is_shown_and_the_form_can_be_sent_again(
     accepted = client_in.post("/backups/create/", data)
     assert accepted.status_code == 302
     assert len(api.backup_list(ctx)) == 1
+
+
+def test_a_new_volume_that_would_exceed_the_quota_is_refused_before_the_call(
+    client_in, ctx, emulator, account
+):
+    volume = volume_ready(ctx, size=2)
+    backup = backup_ready(client_in, ctx, volume)
+    emulator.hook("PUT", f"/_emulator/quotas/{account['project_id']}", {"gigabytes": 3})
+    cache.clear()  # the limits listing is cached for minutes; a fresh one sees the new quota
+    refused = restore(client_in, backup.id, target="new")
+    assert refused.status_code == 200
+    assert "A new volume of 2 GB does not fit: only 1 GB" in refused.content.decode()
+    assert calls(emulator, account["project_id"], "POST", "/restore") == 0
+    assert len(api.volume_list(ctx)) == 1

@@ -245,6 +245,8 @@ def test_filter_sort_and_paginate(client_in, ctx, emulator, account):
     assert "<html" not in html and 'id="snapshot-results"' in html
     assert "10 snapshots of 23" in html
     assert client_in.get("/snapshots/?page=999&sort=bogus").status_code == 200
+    hostile = client_in.get('/snapshots/?q="><script>alert(1)</script>&status=<b>').content.decode()
+    assert "<script>alert(1)" not in hostile and "<b>" not in hostile
 
 
 def test_fail_delete_ends_in_error_and_can_be_deleted_again(client_in, ctx):
