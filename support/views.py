@@ -10,22 +10,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from support import selectors
 from support.forms import CallSearchForm
 
 PERMISSION = "support.view_apicall"
-PAGING_KEYS = ("before", "after")
+SEARCH_KEYS = tuple(CallSearchForm.base_fields)
 
 
-def _require_support_staff(request: HttpRequest) -> None:
-    """A 404 for anyone without the permission: not a login page, not a 403, no hint."""
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    """A 404 for anyone without the permission, whatever the method (not a login page, not a 403,
+    no hint); then a 405 for staff sending anything but GET. None: go ahead."""
     if not request.user.has_perm(PERMISSION):
         raise Http404
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return None
 
 
 def _download(payload: dict[str, Any], filename: str) -> HttpResponse:
@@ -36,18 +39,19 @@ def _download(payload: dict[str, Any], filename: str) -> HttpResponse:
     return response
 
 
-def _query_without_paging(request: HttpRequest) -> str:
-    """The search's query string, minus the page position (for page and export links)."""
-    query = request.GET.copy()
-    for key in PAGING_KEYS:
-        query.pop(key, None)
-    return query.urlencode()
+def _search_query(request: HttpRequest) -> QueryDict:
+    """The search's own fields from the query string (no page position, nothing else), for links."""
+    query = QueryDict(mutable=True)
+    for key in SEARCH_KEYS:
+        if value := request.GET.get(key):
+            query[key] = value
+    return query
 
 
-@require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """Search the request log; htmx requests get the search region only."""
-    _require_support_staff(request)
+    if refused := _refusal(request):
+        return refused
     form = CallSearchForm(request.GET)
     page = None
     if form.is_valid():
@@ -59,11 +63,12 @@ def search(request: HttpRequest) -> HttpResponse:
         )
         for call in page.calls:
             call.short_path = selectors.path_short(call.path)
+    query = _search_query(request)
     context = {
         "form": form,
         "page": page,
-        "query": _query_without_paging(request),
-        "searched": any(value for key, value in request.GET.items() if key not in PAGING_KEYS),
+        "query": query.urlencode(),
+        "searched": bool(query),
         "page_size": selectors.PAGE_SIZE,
         "export_cap": selectors.EXPORT_CAP,
     }
@@ -72,10 +77,10 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "support/search.html", context)
 
 
-@require_GET
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One call: what it was, the console request that made it, and the lifecycle it touched."""
-    _require_support_staff(request)
+    if refused := _refusal(request):
+        return refused
     call = selectors.api_call_get(pk=pk)
     if call is None:
         raise Http404
@@ -91,10 +96,10 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "support/call.html", context)
 
 
-@require_GET
 def call_export(request: HttpRequest, pk: int) -> HttpResponse:
     """One call as JSON, with its console request and lifecycle: for a ticket."""
-    _require_support_staff(request)
+    if refused := _refusal(request):
+        return refused
     call = selectors.api_call_get(pk=pk)
     if call is None:
         raise Http404
@@ -116,10 +121,10 @@ def call_export(request: HttpRequest, pk: int) -> HttpResponse:
     return _download(payload, selectors.export_filename(f"api-call-{call.request_id or call.pk}"))
 
 
-@require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """The calls matching the search (newest first, at most EXPORT_CAP) as a JSON download."""
-    _require_support_staff(request)
+    if refused := _refusal(request):
+        return refused
     form = CallSearchForm(request.GET)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)

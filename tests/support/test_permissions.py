@@ -39,6 +39,7 @@ def test_anonymous_gets_a_plain_404():
     client = Client()
     for url in support_urls(call.pk):
         assert_plain_not_found(client.get(url))
+        assert_plain_not_found(client.post(url))  # not a 405 either: nothing says the page exists
 
 
 @override_settings(DEBUG=False)
@@ -46,6 +47,7 @@ def test_staff_without_the_group_gets_a_plain_404(plain_client):
     call = call_row()
     for url in support_urls(call.pk):
         assert_plain_not_found(plain_client.get(url))
+        assert_plain_not_found(plain_client.post(url))
 
 
 @override_settings(DEBUG=False)
