@@ -23,6 +23,7 @@ with a conditional UPDATE on `next_run_at`, so two deliveries of the same step n
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from datetime import timedelta
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # The listings a watch follows: the kinds whose items have a lifecycle.
 WATCHED_KINDS = tuple(RESOURCE_TYPES)
+# The console request id of a watcher's calls in the request log: watch-<id>.
+WATCH_REQUEST_PREFIX = "watch-"
 # How long a running step holds its watch; a step killed mid-way is retried after this.
 STEP_LEASE_SECONDS = 30
 # Each quiet step (no change seen) waits this much longer than the one before.
@@ -128,7 +131,12 @@ def watch_step(*, watch_id: int) -> str:
         return _watch_end(watch, Watch.End.SESSION_ENDED)
     if ctx.project_id != watch.project_id:
         return _watch_end(watch, Watch.End.SESSION_ENDED)
-    listings = [listing_get(ctx, kind) for kind in WATCHED_KINDS]
+    # The request log ties the watcher's calls to it, as it ties a page's calls to the page.
+    ctx = dataclasses.replace(ctx, console_request_id=f"{WATCH_REQUEST_PREFIX}{watch.id}")
+    try:
+        listings = [listing_get(ctx, kind) for kind in WATCHED_KINDS]
+    except Unauthorized:
+        return _watch_end(watch, Watch.End.TOKEN_REFUSED)
     if any(listing.failure and listing.failure.status == 401 for listing in listings):
         return _watch_end(watch, Watch.End.TOKEN_REFUSED)
     moving = any(not item.loaded or item.stale or item.has_transitional for item in listings)
