@@ -46,7 +46,9 @@ def test_ten_polling_sessions_stay_within_the_rate_limit(make_stack, limited):
         seen = [page.status_code]
         query = "&".join(f"s={volume}:creating" for volume in volumes)
         while time.time() - started < POLL_SECONDS:
-            response = session.get(f"{stack.url}/live/volumes/?{query}", headers={"HX-Request": "true"}, timeout=30)
+            response = session.get(
+                f"{stack.url}/live/volumes/?{query}", headers={"HX-Request": "true"}, timeout=30
+            )
             seen.append(response.status_code)
             time.sleep(0.5)
         with lock:
