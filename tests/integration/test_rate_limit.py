@@ -73,9 +73,9 @@ def test_ten_polling_sessions_stay_within_the_rate_limit(make_stack, limited):
     assert statuses and set(statuses) <= {200, 286}, sorted(set(statuses))
     assert len(statuses) >= SESSIONS * POLL_SECONDS  # every session polled all along
     assert stats["overlimit"] == 0 and "413" not in project.get("by_status", {})
-    # At most one call per second: consecutive calls a full slot apart (5 ms of scheduling grace),
-    # so no one-second window holds two.
-    assert all(gap >= 0.99 for gap in gaps), gaps
+    # At most one call per second: consecutive calls arrive a slot apart, give or take the 50 ms of
+    # network jitter the emulator forgives (EMULATOR_RATE_TOLERANCE).
+    assert all(gap >= 0.95 for gap in gaps), gaps
     assert len(times) <= elapsed + 1
     # And the listings were refreshed all along (the budget was used, not merely avoided).
     assert len(times) >= POLL_SECONDS / 4
