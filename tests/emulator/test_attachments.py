@@ -29,6 +29,7 @@ def test_attach_list_get_detach(api, fmt):
     att = r.body["volumeAttachment"]
     assert set(att) >= ATTACHMENT_KEYS, att
     assert (att["volumeId"], att["serverId"], att["device"]) == (vol["id"], server, "/dev/vdc")
+    assert att["id"] == vol["id"]  # as in every example of spec 4.5.5
     in_use = api.wait("volumes", vol["id"], "in-use")
     (vol_att,) = in_use["attachments"]
     assert (vol_att["server_id"], vol_att["volume_id"], vol_att["device"]) == (server, vol["id"], "/dev/vdc")
