@@ -15,11 +15,22 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PG_PORT=${PG_PORT:-54329}
 REDIS_PORT=${REDIS_PORT:-63799}
+PG_DIR_SET=${PG_DIR:+1}
 PG_DIR=${PG_DIR:-$ROOT/var/pg}
 REDIS_DIR=${REDIS_DIR:-$ROOT/var/redis}
 PG_USER=console
 PG_PASSWORD=${PG_PASSWORD:-console}
 PG_DB=console
+
+# As root, PostgreSQL runs as `postgres`, which must reach PG_DIR: a checkout under a private home
+# (e.g. /root) is not reachable, so the cluster then lives under /var/tmp instead.
+if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && [ -z "${PG_DIR_SET:-}" ]; then
+  probe=$(dirname "$PG_DIR")
+  mkdir -p "$probe"
+  if ! runuser -u postgres -- test -x "$probe"; then
+    PG_DIR=/var/tmp/console-pg-$(echo "$ROOT" | md5sum | cut -c1-8)
+  fi
+fi
 
 pg_bin() {
   local dir
@@ -29,7 +40,7 @@ pg_bin() {
 }
 
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_ready() {
