@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - our own emulator's answers
 from datetime import UTC, datetime, timedelta
@@ -257,3 +258,31 @@ def test_bootable_volume_shows_image_metadata_in_xml_too(api):
     assert x["volume_image_metadata"]["image_id"] == image["id"]
     detail = api.listing("volumes", fmt="xml")
     assert detail[0]["volume_image_metadata"]["image_id"] == image["id"]
+
+
+@pytest.mark.parametrize(("accept", "expect"), [
+    ("application/xml;q=0.1, application/json", "json"),
+    ("application/json;q=0.2, application/xml;q=0.9", "xml"),
+    ("text/html, application/xml;q=0.5", "xml"),
+])
+def test_accept_quality_values(api, accept, expect):
+    r = api.request("GET", f"{api.volume_base}/limits", headers={"Accept": accept})
+    assert (r.status, r.fmt) == (200, expect)
+
+
+def test_http_level_errors_are_faults_too(emulator):
+    """Errors raised by the HTTP layer itself (here: too many headers) still answer the spec's fault shape."""
+    import socket
+
+    headers = b"".join(b"X-H%d: v\r\n" % i for i in range(120))
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=10) as sock:
+        sock.sendall(b"GET /volume/region-a.geo-1/v1/x/volumes HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    assert 400 <= status < 500, raw
+    assert b"X-Compute-Request-Id: req-" in head, raw
+    ((_, detail),) = json.loads(body).items()
+    assert detail["code"] == status and detail["message"]
