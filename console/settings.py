@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response (static files, redirects, CSRF refusals, 404, 500) gets the headers.
+    "console.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "console.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -225,3 +227,45 @@ BADGE_POLL_INTERVAL = env_float("BADGE_POLL_INTERVAL", 2.0)
 # --- Request log (support.ApiCall) ---------------------------------------------------------------
 # Days of API calls kept; `manage.py prune_request_log` deletes older rows.
 REQUEST_LOG_DAYS = env_int("REQUEST_LOG_DAYS", 30)
+
+# --- Security headers and the login throttle (console.security, docs/security.md) ----------------
+# No inline scripts or styles anywhere; htmx is configured to match (templates/base.html).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    ]
+)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Failed logins allowed per user name and per client address within the window (seconds); the
+# counts live in the cache, so every web process shares them. Each limit must be at least 1.
+LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 900)
+LOGIN_THROTTLE_PER_USER = env_int("LOGIN_THROTTLE_PER_USER", 5)
+LOGIN_THROTTLE_PER_ADDRESS = env_int("LOGIN_THROTTLE_PER_ADDRESS", 20)
+# The client address is REMOTE_ADDR. Behind a reverse proxy, name the request.META key of the header
+# the proxy overwrites with the client's address (e.g. HTTP_X_REAL_IP); never trust it otherwise.
+LOGIN_THROTTLE_ADDRESS_HEADER = env_str("LOGIN_THROTTLE_ADDRESS_HEADER", "")

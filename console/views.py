@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from console import api, session
+from console import api, security, session
 from console.api import identity
 from console.api.errors import ApiError, Forbidden, Unauthorized
 from console.forms import LoginForm, RegionForm
@@ -33,6 +33,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = LoginForm(request.POST)
         if form.is_valid():
+            # Counted before Identity is called: a throttled attempt costs no Identity call.
+            attempt = security.login_attempt_begin(request, username=form.cleaned_data["username"])
+            if attempt.refused:
+                form.add_error(None, attempt.message)
+                context = {"form": form, "next": next_url, "api_error": None}
+                response = render(request, "registration/login.html", context, status=429)
+                response["Retry-After"] = str(attempt.retry_after)
+                return response
             password = form.cleaned_data["password"]
             try:
                 result = identity.authenticate(
@@ -45,12 +53,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 # Never say which of the three was wrong.
                 form.add_error(None, CREDENTIALS_REFUSED)
             except ApiError as error:
+                attempt.release()  # the cloud failed, the credentials were not judged
                 api_error = error
             else:
                 user = auth.authenticate(request, cloud_auth=result)
                 if user is None:
                     form.add_error(None, ACCOUNT_DISABLED)
                 else:
+                    attempt.succeeded()
                     auth.login(request, user)  # cycles the session key
                     session.store_login(request, result)
                     return redirect(next_url or "overview")
