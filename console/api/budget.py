@@ -9,7 +9,9 @@ sharing the cache shares one budget. The caller then sleeps until its slot start
 A call is sent at its slot's start, never earlier. One that is sent later than SLOT_GRACE into its
 slot (it came along mid-slot, or overslept) would leave less than one slot width before the next
 slot's call, so it also claims the next slot; if that one is taken it gives both up and waits for a
-later slot. So two calls of a project are always at least one width minus SLOT_GRACE apart.
+later slot. So two calls of a project are always at least one width minus SLOT_GRACE apart. The price
+of sending at once when idle: after a call sent at time t in slot c, the next call goes at the start
+of slot c + 2, one to two widths after t.
 
 USER calls wait up to API_BUDGET_MAX_WAIT for a slot; BACKGROUND calls only take a slot that starts
 within API_BUDGET_BACKGROUND_WAIT (0: free right now). Either raises BudgetExhausted when there is

@@ -231,7 +231,7 @@ def _send(
         status=None if response is None else response.status_code,
         request_id=request_id,
         error=error,
-        created_id=str(getattr(data, "id", "")) if method == "POST" else "",
+        data=data,
     )
     if error is not None:
         raise error
@@ -269,7 +269,7 @@ def _record(
     status: int | None,
     request_id: str,
     error: ApiError | None,
-    created_id: str,
+    data: Any,
 ) -> None:
     # Imported here: console.api is imported by modules that load before the app registry is ready.
     from support.recorder import api_call_record
@@ -278,10 +278,11 @@ def _record(
         created_at=created_at,
         request_id=request_id,
         console_request_id=ctx.console_request_id,
-        user_id=ctx.user_id,
+        # A login's answer (identity.AuthResult) names who logged in, which its caller did not know.
+        user_id=ctx.user_id or str(getattr(data, "user_id", "")),
         user_name=ctx.user_name,
-        project_id=ctx.project_id,
-        project_name=ctx.project_name,
+        project_id=ctx.project_id or str(getattr(data, "project_id", "")),
+        project_name=ctx.project_name or str(getattr(data, "project_name", "")),
         region=ctx.region,
         service=service,
         method=method,
@@ -292,5 +293,5 @@ def _record(
         priority=ctx.priority.value,
         fault=error.fault if error else "",
         message=error.message if error else "",
-        created_id=created_id,
+        created_id=str(getattr(data, "id", "")) if method == "POST" else "",
     )

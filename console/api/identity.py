@@ -8,6 +8,7 @@ endpoint raises CatalogError. Identity calls are logged like every call but take
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -99,52 +100,41 @@ def _token_create(
         url=settings.IDENTITY_URL.rstrip("/") + "/auth/tokens",
         fmt=JSON,
         body=json.dumps(body).encode(),
-        decode=_token_document,
+        decode=_token_decode,
     )
     token = reply.headers.get("X-Subject-Token", "")
     if not token:
         raise MalformedResponse(
             reply.status, "Identity answered without a token.", request_id=reply.request_id
         )
-    return _auth_result(token, reply.data, request_id=reply.request_id)
-
-
-def _token_document(fmt: WireFormat, content: bytes) -> Mapping[str, Any]:
-    try:
-        data = json.loads(content)
-    except ValueError as exc:
-        raise DecodeError(str(exc)) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("token"), dict):
-        raise DecodeError("expected a JSON object with a 'token' object")
-    return data["token"]
-
-
-def _auth_result(token: str, document: Mapping[str, Any], *, request_id: str) -> AuthResult:
-    try:
-        expires_at = datetime.fromisoformat(str(document["expires_at"]).replace("Z", "+00:00"))
-        user, project = document["user"], document["project"]
-        result = AuthResult(
-            token=token,
-            expires_at=expires_at,
-            user_id=str(user["id"]),
-            user_name=str(user["name"]),
-            project_id=str(project["id"]),
-            project_name=str(project["name"]),
-            regions=_regions(document.get("catalog") or []),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedResponse(
-            200, f"Identity's answer could not be read ({exc}).", request_id=request_id
-        ) from exc
+    result = dataclasses.replace(reply.data, token=token)
     if not result.regions:
         raise CatalogError(
             None,
             "Your project has no Block Storage endpoint in the service catalog, so the console cannot "
             "manage its volumes. Ask your cloud administrator to enable Block Storage for the project.",
             fault="catalogError",
-            request_id=request_id,
+            request_id=reply.request_id,
         )
     return result
+
+
+def _token_decode(fmt: WireFormat, content: bytes) -> AuthResult:
+    """The token document of a login (the token itself comes in a header: filled in by the caller)."""
+    try:
+        document = json.loads(content)["token"]
+        user, project = document["user"], document["project"]
+        return AuthResult(
+            token="",
+            expires_at=datetime.fromisoformat(str(document["expires_at"]).replace("Z", "+00:00")),
+            user_id=str(user["id"]),
+            user_name=str(user["name"]),
+            project_id=str(project["id"]),
+            project_name=str(project["name"]),
+            regions=_regions(document.get("catalog") or []),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DecodeError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _regions(catalog: list[Mapping[str, Any]]) -> dict[str, Endpoints]:

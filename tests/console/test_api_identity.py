@@ -74,13 +74,18 @@ def test_login_reads_the_token_user_project_and_catalog():
     assert sent["auth"]["identity"]["password"]["user"]["password"] == "pw-secret"
     assert sent["auth"]["scope"]["project"]["name"] == "alpha"
     row = ApiCall.objects.get()
-    assert (row.service, row.method, row.path, row.status, row.console_request_id, row.user_name) == (
+    assert (row.service, row.method, row.path, row.status, row.console_request_id) == (
         "identity",
         "POST",
         "/v3/auth/tokens",
         201,
         "c1",
+    )
+    assert (row.user_id, row.user_name, row.project_id, row.project_name) == (
+        "u1",
         "alice",
+        "10000000000001",
+        "alpha",
     )
     assert not any(
         "pw-secret" in str(v) or "tok-1" in str(v) for v in ApiCall.objects.values().get().values()
@@ -108,6 +113,8 @@ def test_a_project_id_is_tried_as_an_id_after_the_name_fails():
     assert result.project_id == "10000000000001"
     scopes = [json.loads(call.request.body)["auth"]["scope"]["project"] for call in responses.calls]
     assert scopes == [{"name": "10000000000001", "domain": {"id": "default"}}, {"id": "10000000000001"}]
+    by_id = ApiCall.objects.get(status=201)
+    assert (by_id.project_id, by_id.project_name, by_id.user_id) == ("10000000000001", "alpha", "u1")
 
 
 @responses.activate
