@@ -104,6 +104,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--volumes", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=50, help="requests per thread before timing")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measure every row this many times (interleaved); report the median round")
     args = parser.parse_args()
 
     emulator = EmulatorProcess(env={**FAST, "EMULATOR_RATE": "0",
@@ -118,23 +120,31 @@ def main() -> None:
             ("GET /volumes/detail", detail_url, {"X-Auth-Token": token, "Accept": "application/json"}),
             ("GET /_emulator/stats", f"{emulator.url}/_emulator/stats", {}),
         ]
+        runs: dict[tuple[str, int], list[dict]] = {}
+        for _ in range(args.rounds):  # interleaved, so a noisy moment hits every row alike
+            for threads in args.threads:
+                for label, url, headers in targets:
+                    m = measure(url, headers, args.requests, threads, args.warmup)
+                    runs.setdefault((label, threads), []).append(m)
         rows = []
-        for threads in args.threads:
-            for label, url, headers in targets:
-                rows.append((label, threads, measure(url, headers, args.requests, threads, args.warmup)))
+        for (label, threads), ms in runs.items():
+            ms.sort(key=lambda m: m["rps"])
+            median = dict(ms[len(ms) // 2], low=ms[0]["rps"], high=ms[-1]["rps"])
+            rows.append((label, threads, median))
     finally:
         emulator.stop()
 
     print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.argv])}")
     print(f"emulator: rate limit off, {args.volumes} volumes in one project,"
           f" /volumes/detail body {size} bytes;"
-          f" {args.requests} timed requests per row after {args.warmup} warm-up requests per thread")
+          f" {args.requests} timed requests per row after {args.warmup} warm-up requests per thread;"
+          f" median of {args.rounds} interleaved rounds (req/s range in brackets)")
     print()
     print(f"{'endpoint':<22} {'threads':>7} {'requests':>8} {'errors':>6} {'median ms':>10} {'p95 ms':>8}"
-          f" {'req/s':>8}")
+          f" {'req/s':>8}  range")
     for label, threads, m in rows:
         print(f"{label:<22} {threads:>7} {m['requests']:>8} {m['errors']:>6} {m['median_ms']:>10.2f}"
-              f" {m['p95_ms']:>8.2f} {m['rps']:>8.0f}")
+              f" {m['p95_ms']:>8.2f} {m['rps']:>8.0f}  [{m['low']:.0f}-{m['high']:.0f}]")
     print()
     by = {(label, threads): m for label, threads, m in rows}
     for threads in args.threads:
