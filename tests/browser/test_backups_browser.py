@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from playwright.sync_api import Page, expect
 
@@ -39,6 +40,8 @@ def base_url(live_server, settings, slow_emulator) -> str:
     settings.IDENTITY_URL = slow_emulator.identity_url
     settings.INVENTORY_ACTIVE_INTERVAL = 1.0
     settings.BADGE_POLL_INTERVAL = 1.0
+    # Each emulator numbers its projects from the same start: no listing of another run may remain.
+    cache.clear()
     return live_server.url
 
 
@@ -105,6 +108,24 @@ def test_back_up_and_restore_into_a_new_volume(browser, base_url, slow_account, 
         expect(target.locator(".badge")).to_have_text("Available", timeout=BADGE_TIMEOUT)
         expect(backup_badge).to_have_text("Available", timeout=BADGE_TIMEOUT)
         assert page.evaluate("window.__sameDocument") is True
+
+        # Restore into the existing volume: it must be typed by name first.
+        page.get_by_role("link", name="Restore", exact=True).click()
+        page.get_by_role("radio", name="An existing volume").check()
+        page.get_by_label("database · 2 GB").check()
+        page.get_by_role("textbox", name="Type the volume's name to confirm").fill("wrong")
+        page.get_by_role("button", name="Restore").click()
+        expect(page.get_by_text("Type the volume's name exactly, “database”")).to_be_visible()
+        page.screenshot(path=screenshots / "backups-restore-refused.png", full_page=True)
+        page.get_by_label("database · 2 GB").check()
+        page.get_by_role("textbox", name="Type the volume's name to confirm").fill("database")
+        page.get_by_role("button", name="Restore").click()
+        expect(page.get_by_text("Restoring backup nightly <b>db</b> into volume database.")).to_be_visible()
+        expect(volume_badge).to_have_text("Restoring backup")
+        expect(volume_badge).to_have_text("Available", timeout=BADGE_TIMEOUT)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=screenshots / "backups-detail-narrow.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
 
         page.goto("/backups/")
         expect(page.get_by_role("link", name="nightly <b>db</b>")).to_be_visible()

@@ -7,6 +7,7 @@ import os
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from playwright.sync_api import Page, expect
 
@@ -41,6 +42,8 @@ def base_url(live_server, settings, slow_emulator) -> str:
     settings.IDENTITY_URL = slow_emulator.identity_url
     settings.INVENTORY_ACTIVE_INTERVAL = 1.0
     settings.BADGE_POLL_INTERVAL = 1.0
+    # Each emulator numbers its projects from the same start: no listing of another run may remain.
+    cache.clear()
     return live_server.url
 
 
@@ -100,7 +103,9 @@ def test_take_a_snapshot_and_delete_it(browser, base_url, slow_account, screensh
         context.close()
 
 
-def test_snapshot_of_an_attached_volume_needs_force_without_javascript(browser, base_url, slow_account):
+def test_snapshot_of_an_attached_volume_needs_force_without_javascript(
+    browser, base_url, slow_account, screenshots
+):
     client = Client()
     assert client_log_in(client, slow_account).status_code == 302
     ctx = context_of(client)
@@ -118,6 +123,7 @@ def test_snapshot_of_an_attached_volume_needs_force_without_javascript(browser, 
         log_in(page, slow_account, f"/snapshots/create/?volume_id={volume.id}")
         page.get_by_role("button", name="Take snapshot").click()
         expect(page.get_by_text("This volume is attached to a server. Detach it first")).to_be_visible()
+        page.screenshot(path=screenshots / "snapshots-create-refused.png", full_page=True)
         page.get_by_label("Force").check()
         page.get_by_role("button", name="Take snapshot").click()
         expect(page.locator("h1")).to_have_text(re.compile(r"^Snapshot [0-9a-f-]{36}$"))
