@@ -26,11 +26,13 @@ def test_v3_password_token_carries_a_catalog_pointing_back_at_the_emulator(emula
     for kind, url_of in (("volume", emulator.volume_url), ("compute", emulator.compute_url)):
         service = services[kind]
         assert service["id"]
+        assert service["links"]["self"].startswith(emulator.url + "/v3/services/")  # spec 3.3's shape
         endpoints = {ep["region"]: ep for ep in service["endpoints"] if ep["interface"] == "public"}
         assert set(endpoints) == set(REGIONS), service
         for region, endpoint in endpoints.items():
             assert endpoint["url"] == url_of(account["project_id"], region)
             assert endpoint["id"]
+            assert endpoint["links"]["self"] == f"{emulator.url}/v3/endpoints/{endpoint['id']}"
             # spec 3.3 spells the back reference service_Id; keystone spells it service_id
             assert service["id"] in (endpoint.get("service_Id"), endpoint.get("service_id")), endpoint
 
