@@ -8,12 +8,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from console.models import LifecycleEvent
-from tests.support.conftest import P, call_row, make_user
+from tests.support.conftest import P, call_row, make_user, support_group
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +32,7 @@ def log_in(page: Page, account: dict) -> None:
 
 def make_support_staff(account: dict) -> None:
     user = get_user_model().objects.get(username=account["user_id"])
-    user.groups.add(Group.objects.get(name="Support staff"))
+    user.groups.add(support_group())
 
 
 def a_customer_story() -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -21,11 +21,18 @@ P = "/volume/region-a.geo-1/v1/10000000000001"
 _numbers = itertools.count(1)
 
 
+def support_group() -> Group:
+    """The group the data migration made (made again after a transactional test flushed it)."""
+    group, _ = Group.objects.get_or_create(name=SUPPORT_GROUP)
+    group.permissions.add(Permission.objects.get(content_type__app_label="support", codename="view_apicall"))
+    return group
+
+
 def make_user(name: str, *, staff_group: bool = False, **fields) -> object:
     """A local Django user (as the admin site would have), optionally in the "Support staff" group."""
     user = get_user_model().objects.create_user(username=name, password=f"{name}-Pa55word!", **fields)
     if staff_group:
-        user.groups.add(Group.objects.get(name=SUPPORT_GROUP))
+        user.groups.add(support_group())
     return user
 
 

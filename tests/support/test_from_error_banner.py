@@ -14,7 +14,6 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.test import Client, override_settings
@@ -26,6 +25,7 @@ from console.api.errors import ApiError
 from console.session import cloud_context
 from support.models import ApiCall
 from tests.console.login_helpers import cloud_token, log_in
+from tests.support.conftest import support_group
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def staff_login(emulator, name: str) -> Client:
     client = Client()
     assert log_in(client, account).status_code == 302
     user = get_user_model().objects.get(username=account["user_id"])
-    user.groups.add(Group.objects.get(name="Support staff"))
+    user.groups.add(support_group())
     return client
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client, override_settings
 
 from tests.console.login_helpers import log_in
-from tests.support.conftest import call_row, make_user
+from tests.support.conftest import call_row, make_user, support_group
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +96,7 @@ def test_a_cloud_login_in_the_group_sees_support_in_the_navigation(settings, emu
     client = Client()
     assert log_in(client, account).status_code == 302
     user = get_user_model().objects.get(username=account["user_id"])
-    user.groups.add(Group.objects.get(name="Support staff"))
+    user.groups.add(support_group())
     home = client.get("/").content.decode()
     assert 'href="/support/"' in home
     page = client.get("/support/")
