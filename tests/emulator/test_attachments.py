@@ -161,9 +161,14 @@ def test_server_of_the_other_region_is_404(api):
 
 def test_fail_attach_word_ends_in_error_attaching(api):
     vol = api.create_volume(display_name="v fail-attach")
-    r = api.attach(api.server_in("az2"), vol["id"], wait="error_attaching")
+    server = api.server_in("az2")
+    r = api.attach(server, vol["id"], wait="error_attaching")
     assert r.status == 200, r
     assert api.show("volumes", vol["id"])["status"] == "error_attaching"
+    # a failed attach leaves no attachment behind and frees its device
+    assert api.comp("GET", f"/servers/{server}/os-volume_attachments").body["volumeAttachments"] == []
+    other = api.create_volume()
+    assert api.attach(server, other["id"]).body["volumeAttachment"]["device"] == "/dev/vdc"
 
 
 def test_fail_detach_word_ends_in_error_detaching(api):
@@ -171,7 +176,10 @@ def test_fail_detach_word_ends_in_error_detaching(api):
     vol = api.create_volume(display_name="v fail-detach")
     api.attach(server, vol["id"])
     assert api.detach(server, vol["id"], wait="error_detaching").status == 202
-    assert api.show("volumes", vol["id"])["status"] == "error_detaching"
+    now = api.show("volumes", vol["id"])
+    assert now["status"] == "error_detaching"
+    # the detach failed, so the volume is still attached where it was
+    assert [a["server_id"] for a in now["attachments"]] == [server]
 
 
 def test_at_most_26_volumes_per_server(emulator, api):
