@@ -84,8 +84,14 @@ def volume_create(
     metadata: Mapping[str, str] | None = None,
 ) -> CreateOutcome:
     """Create a volume once per form key (see the module's docstring)."""
-    if not cache.add(_key(ctx, key), {"state": PENDING}, CREATE_KEY_SECONDS):
-        return volume_create_outcome(ctx, key=key, wait=PENDING_WAIT)
+    deadline = time.monotonic() + PENDING_WAIT
+    while not cache.add(_key(ctx, key), {"state": PENDING}, CREATE_KEY_SECONDS):
+        if cache.get(_key(ctx, key)) is not None:
+            return volume_create_outcome(ctx, key=key, wait=max(0.0, deadline - time.monotonic()))
+        # Taken but not readable: the other writer has not committed yet, or the cache failed.
+        if time.monotonic() > deadline:
+            return CreateOutcome(PENDING, duplicate=True)
+        time.sleep(0.1)
     request_ids: list[str] = []
     try:
         with api.capture_request_ids() as request_ids:
