@@ -235,3 +235,14 @@ def test_a_backup_still_creating_cannot_be_restored_or_deleted(slow_api):
     assert api.show("volumes", target["id"])["status"] == "available"
     assert_fault(api.vol("DELETE", f"/backups/{backup['id']}"), 400)
     assert api.wait("backups", backup["id"], "available")["status"] == "available"
+
+
+def test_an_errored_backup_cannot_be_restored(api):
+    vol = api.create_volume()
+    bad = api.create_backup(vol["id"], name="b fail-create", wait="error")
+    assert_fault(api.vol("POST", f"/backups/{bad['id']}/restore", {"restore": {}}), 400)
+    assert_fault(api.vol("POST", f"/backups/{bad['id']}/restore", {"restore": {"volume_id": vol["id"]}}), 400)
+    assert api.count() == 1
+    assert api.show("volumes", vol["id"])["status"] == "available"
+    assert api.vol("DELETE", f"/backups/{bad['id']}").status == 202  # but it can be deleted
+    assert api.wait("backups", bad["id"], "gone") is None

@@ -124,3 +124,10 @@ def test_another_projects_snapshot_is_404(api, other_api):
     assert_fault(api.vol("POST", "/volumes", {"volume": {"snapshot_id": snap["id"]}}), 404)
     assert api.listing("snapshots") == []
     assert other_api.show("snapshots", snap["id"])["status"] == "available"
+
+
+def test_volume_from_an_errored_snapshot_is_400(api):
+    vol = api.create_volume()
+    bad = api.create_snapshot(vol["id"], display_name="s fail-create", wait="error")
+    assert_fault(api.vol("POST", "/volumes", {"volume": {"snapshot_id": bad["id"]}}), 400)
+    assert api.count() == 1
