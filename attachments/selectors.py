@@ -16,6 +16,7 @@ from console.api import Attachment, Server, Volume
 from console.api.context import CloudContext
 from console.api.errors import ApiError
 from console.inventory import Listing, listing_get
+from console.overview import failure_error
 from console.statuses import StatusInfo, status_info
 
 # Spec 4.5.5 business rule: KVM (virtio-blk) gives a guest at most 26 volumes.
@@ -98,9 +99,7 @@ class ServersInventory:
     def error(self) -> ApiError | None:
         """The last failed refresh of either listing, as an error the error component can show."""
         failure = self.servers.failure or self.volumes.failure
-        if failure is None:
-            return None
-        return ApiError(None, failure.message, request_id=failure.request_id)
+        return None if failure is None else failure_error(failure)
 
     def server(self, server_id: str) -> Server | None:
         return self.servers.by_id.get(server_id)

@@ -3,10 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from console import health, live, views
+from console import health, live, overview, views
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("", overview.overview, name="overview"),
     path("healthz", health.healthz, name="healthz"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),

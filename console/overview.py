@@ -1,0 +1,183 @@
+"""The overview (the landing page): quota and limit usage charts for the chosen region.
+
+Everything comes from the shared, single-refresher listings (limits, volumes, snapshots, backups)
+and from the console's own call budget: opening the overview in any number of tabs costs at most
+one GET /limits per INVENTORY_STATIC_INTERVAL per project, and the chart region's periodic htmx
+refresh reads the same cache.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from console import api
+from console.api.context import CloudContext
+from console.api.errors import ApiError, Unauthorized, status_error
+from console.charts import BarList, QuotaChart, bar_list, quota_chart
+from console.inventory import Listing, RefreshFailure, listing_get
+from console.quota import COUNT_KEY, GIGABYTES_KEY, QuotaUsage, quota_usage
+from console.session import cloud_context
+from console.statuses import status_info
+
+CHARTS_ID = "overview-charts"
+# The chart region re-reads the cached listings this often (seconds); it never calls the API itself.
+REFRESH_SECONDS = 10
+# The spec's documented rate limit (4.5.2): worth saying even when /limits reports none.
+SPEC_RATE_NOTE = "The spec documents a limit of 1 call per second for each project."
+# Where each kind's list page lives (other sections' pages: literal paths, see the URL contract).
+LIST_PATHS = {"volumes": "/volumes/", "snapshots": "/snapshots/", "backups": "/backups/"}
+KIND_LABELS = {"volumes": "Volumes", "snapshots": "Snapshots", "backups": "Backups"}
+LIMIT_LABELS = {COUNT_KEY: "volumes and snapshots", GIGABYTES_KEY: "gigabytes"}
+
+
+@dataclass(frozen=True)
+class Overview:
+    usage: QuotaUsage
+    count_chart: QuotaChart
+    gigabytes_chart: QuotaChart
+    zones: BarList
+    statuses: tuple[tuple[str, BarList], ...]  # (kind, bars) for volumes, snapshots, backups
+    rates: tuple[api.RateLimit, ...]
+    limits_loaded: bool
+    limits_request_id: str
+    budget: api.BudgetUsage
+    budget_rate: float
+    errors: tuple[ApiError, ...]
+    volume_count: int
+    volume_gigabytes: int
+    volumes_loaded: bool
+
+    @property
+    def missing_labels(self) -> list[str]:
+        return [f"{key} (the most {LIMIT_LABELS.get(key, key)})" for key in self.usage.missing]
+
+
+def _link(kind: str, **query: str) -> str:
+    return f"{LIST_PATHS[kind]}?{urlencode(query)}"
+
+
+def failure_error(failure: RefreshFailure) -> ApiError:
+    """A listing's failed refresh as the typed error the error component explains (with its request id)."""
+    if failure.status is None:
+        return ApiError(None, failure.message, request_id=failure.request_id)
+    return status_error(
+        failure.status, failure.message, fault="", request_id=failure.request_id, retry_after=None
+    )
+
+
+def login_time(request: HttpRequest) -> float:
+    """When the user logged in (a listing's 401 from before then was for an older token)."""
+    last_login = getattr(request.user, "last_login", None)
+    return last_login.timestamp() if last_login else 0.0
+
+
+def listings_check_login(*, listings: tuple[Listing, ...], login_at: float) -> None:
+    """Raise Unauthorized when a listing's latest refresh since this login was refused with 401.
+
+    Listings catch every API error; a 401 means the token ended early (revoked), and the
+    CloudSessionMiddleware then sends the user to log in again, as for any direct call.
+    """
+    for listing in listings:
+        failure = listing.failure
+        if failure is not None and failure.status == 401 and failure.at >= login_at:
+            raise Unauthorized(401, failure.message, request_id=failure.request_id)
+
+
+def _errors(listings: tuple[Listing, ...], *, login_at: float) -> tuple[ApiError, ...]:
+    """The failed refreshes of these listings, as errors the error component shows (with request ids)."""
+    errors: list[ApiError] = []
+    seen: set[tuple[str, str]] = set()
+    for listing in listings:
+        failure = listing.failure
+        if failure is None or (failure.message, failure.request_id) in seen:
+            continue
+        if failure.status == 401 and failure.at < login_at:
+            continue  # refused an older token: not this login's problem
+        seen.add((failure.message, failure.request_id))
+        errors.append(failure_error(failure))
+    return tuple(errors)
+
+
+def _zones(volumes: Listing, snapshots: Listing) -> BarList:
+    """Gigabytes per availability zone: each volume in its zone, each snapshot in its volume's zone."""
+    gigabytes: Counter[str] = Counter({"az1": 0, "az2": 0, "az3": 0})
+    for volume in volumes.items:
+        gigabytes[volume.availability_zone or "unknown"] += volume.size
+    for snapshot in snapshots.items:
+        origin = volumes.by_id.get(snapshot.volume_id)
+        gigabytes[(origin.availability_zone if origin else None) or "unknown"] += snapshot.size
+    rows = [(zone, gigabytes[zone], _link("volumes", az=zone), "zone") for zone in sorted(gigabytes)]
+    return bar_list(chart_id="chart-zones", title="Gigabytes by availability zone", unit="GB", rows=rows)
+
+
+def _statuses(kind: str, listing: Listing) -> BarList:
+    counts = Counter(item.status or "unknown" for item in listing.items)
+    rows = [
+        (status_info(status).label, count, _link(kind, status=status), status_info(status).tone)
+        for status, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+    ]
+    return bar_list(
+        chart_id=f"chart-status-{kind}", title=f"{KIND_LABELS[kind]} by status", unit="", rows=rows
+    )
+
+
+def overview_get(*, ctx: CloudContext, login_at: float = 0.0) -> Overview:
+    """Everything the overview shows, from the cached listings and the console's budget."""
+    listings_check_login(listings=(listing_get(ctx, "limits"),), login_at=login_at)
+    usage = quota_usage(ctx)  # refreshes the volumes and snapshots listings when due
+    limits = listing_get(ctx, "limits", refresh=False)
+    volumes = listing_get(ctx, "volumes", refresh=False)
+    snapshots = listing_get(ctx, "snapshots", refresh=False)
+    listings_check_login(listings=(volumes, snapshots), login_at=login_at)
+    backups = listing_get(ctx, "backups")
+    listings_check_login(listings=(backups,), login_at=login_at)
+    volume_gigabytes = sum(volume.size for volume in volumes.items)
+    snapshot_gigabytes = sum(snapshot.size for snapshot in snapshots.items)
+    record = limits.items[0] if limits.items else None
+    return Overview(
+        usage=usage,
+        count_chart=quota_chart(
+            chart_id="chart-count",
+            gauge=usage.count,
+            parts=[
+                ("Volumes", len(volumes.items), "volumes"),
+                ("Snapshots", len(snapshots.items), "snapshots"),
+            ],
+        ),
+        gigabytes_chart=quota_chart(
+            chart_id="chart-gigabytes",
+            gauge=usage.gigabytes,
+            parts=[("Volumes", volume_gigabytes, "volumes"), ("Snapshots", snapshot_gigabytes, "snapshots")],
+        ),
+        zones=_zones(volumes, snapshots),
+        statuses=tuple(
+            (kind, _statuses(kind, listing))
+            for kind, listing in (("volumes", volumes), ("snapshots", snapshots), ("backups", backups))
+        ),
+        rates=record.rate if record else (),
+        limits_loaded=limits.loaded,
+        limits_request_id=limits.request_id,
+        budget=api.budget_usage(project_id=ctx.project_id),
+        budget_rate=float(settings.API_RATE_PER_PROJECT),
+        errors=_errors((limits, volumes, snapshots, backups), login_at=login_at),
+        volume_count=len(volumes.items),
+        volume_gigabytes=volume_gigabytes,
+        volumes_loaded=volumes.loaded,
+    )
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    data = overview_get(ctx=cloud_context(request), login_at=login_time(request))
+    context = {"overview": data, "charts_id": CHARTS_ID, "refresh_seconds": REFRESH_SECONDS}
+    context["spec_rate_note"] = SPEC_RATE_NOTE
+    if request.htmx and request.htmx.target == CHARTS_ID:
+        return render(request, "console/_overview_charts.html", context)
+    return render(request, "console/overview.html", context)
