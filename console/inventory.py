@@ -146,6 +146,9 @@ def _refresh(ctx: CloudContext, kind: str, previous: Listing | None) -> Listing:
     try:
         with api.capture_request_ids() as request_ids:
             items = tuple(LOADERS[kind](call_ctx))
+    except api.Unauthorized:
+        # The token has ended: that is the user's business (log in again), not a listing failure.
+        raise
     except ApiError as error:
         base = previous or Listing(kind)
         failures = base.failures + 1

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import RequestFactory
 
 from console import api
-from console.inventory import listing_apply, listing_get, listing_set_status
+from console.inventory import listing_apply, listing_get, listing_invalidate, listing_set_status
 from console.models import LifecycleEvent
 from console.session import cloud_context
 from tests.console.login_helpers import log_in
@@ -128,3 +128,13 @@ def test_unknown_kind_and_garbage_ids(client_in):
     response = client_in.get("/live/volumes/?s=" + "x" * 5000 + "&s=<script>:creating")
     assert response.status_code in (200, 286)
     assert "<script>" not in response.content.decode()
+
+
+def test_an_ended_token_is_not_hidden_as_a_stale_listing(client_in, emulator, account):
+    ctx = context_of(client_in)
+    listing_get(ctx, "volumes")
+    listing_invalidate(ctx, "volumes")
+    emulator.expire_tokens(account["user"])
+    time.sleep(2.1)  # the refresh runs with background priority: it only takes a free slot
+    with pytest.raises(api.Unauthorized):
+        listing_get(ctx, "volumes")
