@@ -196,11 +196,9 @@ def _send(
             timeout=(float(settings.API_CONNECT_TIMEOUT), float(settings.API_READ_TIMEOUT)),
             allow_redirects=False,
         )
-    except requests.Timeout:
-        error = Timeout(None, "The cloud did not answer in time.", fault="timeout")
     except requests.RequestException as exc:
-        log.info("%s %s failed: %s", method, _path(url), exc)
-        error = ConnectionFailed(None, "The cloud could not be reached.", fault="connectionFailed")
+        log.info("%s %s failed: %r", method, _path(url), exc)
+        error = _transport_error(exc)
     duration_ms = round((time.monotonic() - started) * 1000)
     if response is not None:
         request_id = _request_id(response)
@@ -237,6 +235,24 @@ def _send(
         raise error
     assert response is not None  # noqa: S101 - no error means a response came back
     return Reply(status=response.status_code, request_id=request_id, headers=response.headers, data=data)
+
+
+def probe(url: str, *, timeout: float) -> int:
+    """GET `url` and return the HTTP status: a reachability check (e.g. /healthz), not an API call,
+    so no token, no budget slot and no request-log row. Raises Timeout or ConnectionFailed."""
+    try:
+        response = _session().get(url, timeout=(timeout, timeout), allow_redirects=False)
+    except requests.RequestException as exc:
+        raise _transport_error(exc) from None
+    response.close()
+    return response.status_code
+
+
+def _transport_error(exc: requests.RequestException) -> ApiError:
+    """The typed error of a call that got no HTTP answer."""
+    if isinstance(exc, requests.Timeout):
+        return Timeout(None, "The cloud did not answer in time.", fault="timeout")
+    return ConnectionFailed(None, "The cloud could not be reached.", fault="connectionFailed")
 
 
 def _fault_error(response: requests.Response, request_id: str) -> ApiError:

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from console.api import http
 from console.api.context import CloudContext
-from console.api.errors import CatalogError, ConnectionFailed, MalformedResponse, Timeout, Unauthorized
+from console.api.errors import CatalogError, MalformedResponse, Unauthorized
 from console.api.wire import JSON, DecodeError, WireFormat
 
 # Project ids are digits or hex (the emulator's are 14 digits, OpenStack's 32 hex characters).
@@ -165,13 +164,4 @@ def identity_probe(*, timeout: float = 2.0) -> int:
     A reachability probe, not an API call: no token, no budget slot, no request-log row (a load
     balancer asks every few seconds). Raises ConnectionFailed or Timeout when Identity is unreachable.
     """
-    try:
-        response = http._session().get(
-            settings.IDENTITY_URL, timeout=(timeout, timeout), allow_redirects=False
-        )
-    except requests.Timeout:
-        raise Timeout(None, "Identity did not answer in time.", fault="timeout") from None
-    except requests.RequestException:
-        raise ConnectionFailed(None, "Identity could not be reached.", fault="connectionFailed") from None
-    response.close()
-    return response.status_code
+    return http.probe(settings.IDENTITY_URL, timeout=timeout)

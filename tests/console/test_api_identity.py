@@ -8,6 +8,7 @@ import pytest
 import responses
 
 from console import api
+from console.api.identity import identity_probe
 from support.models import ApiCall
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +152,17 @@ def test_identity_unreachable_is_connection_failed(settings):
     settings.IDENTITY_URL = "http://127.0.0.1:9/v3"  # discard port: nothing listens
     with pytest.raises(api.ConnectionFailed):
         api.authenticate(username="alice", password="pw", project="alpha")
+
+
+def test_identity_probe_answers_the_status_or_raises(settings):
+    settings.IDENTITY_URL = "http://127.0.0.1:9/v3"
+    with pytest.raises(api.ConnectionFailed):
+        identity_probe(timeout=2)
+    assert ApiCall.objects.count() == 0
+
+
+@responses.activate
+def test_identity_probe_is_not_logged():
+    responses.get(IDENTITY, status=300, body=b"{}")
+    assert identity_probe(timeout=2) == 300
+    assert ApiCall.objects.count() == 0
