@@ -342,3 +342,18 @@ def test_a_new_volume_that_would_exceed_the_quota_is_refused_before_the_call(
     assert "A new volume of 2 GB does not fit: only 1 GB" in refused.content.decode()
     assert calls(emulator, account["project_id"], "POST", "/restore") == 0
     assert len(api.volume_list(ctx)) == 1
+
+
+def test_a_backup_outlives_its_volume(client_in, ctx):
+    volume = volume_ready(ctx, name="short-lived")
+    backup = backup_ready(client_in, ctx, volume, name="survivor")
+    wait_for(lambda: api.volume_get(ctx, volume.id).status == "available")
+    api.volume_delete(ctx, volume.id)
+    wait_for(lambda: volume.id not in {v.id for v in api.volume_list(ctx)})
+    listing = wait_for(
+        lambda: (html := client_in.get("/backups/").content.decode()) and "deleted volume" in html and html
+    )
+    assert "survivor" in listing and f"/volumes/{volume.id}/" not in listing
+    detail = client_in.get(f"/backups/{backup.id}/").content.decode()
+    assert "deleted volume" in detail and "the backup does not depend on it" in detail
+    assert f"/backups/{backup.id}/restore/" in detail
