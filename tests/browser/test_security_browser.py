@@ -1,0 +1,171 @@
+"""Security in a real browser: the console runs under its Content-Security-Policy (no inline
+scripts or styles) with no violation reported and htmx still working (live badges, the region
+switch); the policy is really enforced (an injected inline script does not run; the console cannot
+be framed); the login throttle's message as a user sees it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.emulator_process import EmulatorProcess
+from tests.security.routes import route_paths
+
+pytestmark = pytest.mark.browser
+
+BADGE_TIMEOUT = 20_000  # ms
+HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
+# Records violations the page itself sees (Playwright's init scripts are not subject to the page's CSP).
+RECORD_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const seen = JSON.parse(sessionStorage.getItem("csp-violations") || "[]");
+  seen.push(event.violatedDirective + " " + event.blockedURI);
+  sessionStorage.setItem("csp-violations", JSON.stringify(seen));
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def slow_emulator():
+    """Lifecycles of real seconds, so that a badge can be seen moving from Creating to Available."""
+    proc = EmulatorProcess(env={"EMULATOR_SPEED": "1", "EMULATOR_RATE": "0"}).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def slow_account(slow_emulator):
+    name = f"sb{os.getpid()}x{os.urandom(3).hex()}"
+    info = slow_emulator.new_account(name)
+    return {"user": name, "password": f"{name}-password", "project": name, **info}
+
+
+@pytest.fixture
+def watched(browser, live_server, settings, slow_emulator):
+    """A page with everything CSP-related the browser reports collected: console messages, page
+    errors, dialogs and securitypolicyviolation events."""
+    settings.IDENTITY_URL = slow_emulator.identity_url
+    settings.INVENTORY_ACTIVE_INTERVAL = 1.0
+    settings.BADGE_POLL_INTERVAL = 1.0
+    settings.API_RATE_PER_PROJECT = 0
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    page.reports = {"console": [], "errors": [], "dialogs": []}
+    page.on("console", lambda message: page.reports["console"].append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: page.reports["errors"].append(str(error)))
+    page.on("dialog", lambda dialog: (page.reports["dialogs"].append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def csp_reports(page: Page) -> list[str]:
+    seen = page.evaluate("JSON.parse(sessionStorage.getItem('csp-violations') || '[]')")
+    return seen + [text for text in page.reports["console"] if any(word in text for word in CSP_WORDS)]
+
+
+def log_in(page: Page, account: dict, *, password: str | None = None) -> None:
+    page.goto("/login/")
+    page.get_by_label("User name").fill(account["user"])
+    page.get_by_label("Password").fill(password or account["password"])
+    page.get_by_label("Project").fill(account["project"])
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_the_console_under_its_policy_reports_no_violation_and_htmx_works(watched, slow_account, screenshots):
+    page = watched
+    log_in(page, slow_account)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    response = page.goto("/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert page.evaluate("htmx.config.allowEval") is False
+    assert page.evaluate("htmx.config.includeIndicatorStyles") is False
+    assert page.evaluate("htmx.config.historyCacheSize") == 0
+    assert page.locator("style").count() == 0  # htmx injected no inline <style>
+
+    # A volume with markup in its name, created through the form; its badge is followed live (htmx
+    # polling) from Creating to Available without a reload.
+    page.goto("/volumes/create/")
+    page.get_by_label("Name", exact=True).fill(HOSTILE)
+    page.get_by_label("Description").fill(HOSTILE)
+    page.get_by_role("button", name="Create volume").click()
+    expect(page.locator("h1 .title-text")).to_have_text(HOSTILE)
+    volume_id = page.get_by_test_id("volume-id").inner_text()
+    page.evaluate("window.__stayed = 'yes'")
+    badge = page.locator(f"#status-volumes-{volume_id} .badge")
+    expect(badge).to_have_text("Creating")
+    expect(badge).to_have_text("Available", timeout=BADGE_TIMEOUT)
+    assert page.evaluate("window.__stayed") == "yes"  # same document: htmx swapped the badge
+    page.screenshot(path=screenshots / "security-csp-volume.png", full_page=True)
+
+    # The list, filtered through htmx, and the region switch (console.js) work as well.
+    page.goto("/volumes/")
+    expect(page.locator(f"#status-volumes-{volume_id} .badge")).to_have_text("Available")
+    page.get_by_label("Region", exact=True).select_option("region-b.geo-1")
+    expect(page.get_by_text("Now working in region-b.geo-1.")).to_be_visible()
+    expect(page.get_by_label("Region", exact=True)).to_have_value("region-b.geo-1")
+    page.screenshot(path=screenshots / "security-csp-region.png", full_page=True)
+
+    # Every other page of the console, and the volume's own pages, under the same policy.
+    page.get_by_label("Region", exact=True).select_option("region-a.geo-1")
+    expect(page.get_by_label("Region", exact=True)).to_have_value("region-a.geo-1")
+    visited = []
+    for route, url in route_paths({"volume_id": volume_id}):
+        if route.name.startswith("admin") or route.name in {"logout", "switch_region", "healthz"}:
+            continue
+        page.goto(url)
+        visited.append(url)
+    assert f"/volumes/{volume_id}/edit/" in visited and "/snapshots/create/" in visited
+
+    assert page.locator("img[src=x]").count() == 0
+    assert page.reports["dialogs"] == []
+    assert page.reports["errors"] == []
+    assert csp_reports(page) == []
+
+
+def test_the_policy_is_enforced(watched, slow_account):
+    page = watched
+    log_in(page, slow_account)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    ran = page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.__inline = 'ran'";
+            document.body.appendChild(script);
+            return window.__inline || "blocked";
+        }"""
+    )
+    assert ran == "blocked"
+    assert any("script-src" in report for report in csp_reports(page))
+
+
+def test_the_console_cannot_be_framed(watched, live_server):
+    page = watched
+    page.goto("about:blank")
+    page.set_content(f'<iframe id="frame" src="{live_server.url}/login/"></iframe>')
+    frame = page.frame_locator("#frame")
+    expect(frame.locator("body")).to_have_count(1)  # the frame has loaded something
+    expect(frame.get_by_role("heading", name="Log in to the cloud")).to_have_count(0)
+    # Chromium refuses to render the console in the frame and shows its own error page instead.
+    for _ in range(50):
+        if page.frames[-1].url.startswith("chrome-error://"):
+            break
+        page.wait_for_timeout(100)
+    assert page.frames[-1].url.startswith("chrome-error://")
+
+
+def test_the_throttle_message_as_a_user_sees_it(watched, slow_account, screenshots):
+    page = watched
+    for _ in range(5):
+        log_in(page, slow_account, password="wrong")
+        expect(page.get_by_role("alert")).to_contain_text("Those credentials were not accepted.")
+    log_in(page, slow_account)
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Too many login attempts for this user or from this address. Try again in 15 minutes."
+    )
+    expect(page.get_by_label("Password")).to_be_visible()
+    page.screenshot(path=screenshots / "security-login-throttled.png", full_page=True)
+    assert csp_reports(page) == []
