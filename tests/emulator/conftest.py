@@ -274,16 +274,16 @@ def make_api(emulator: EmulatorProcess, prefix: str = "p") -> Api:
     return Api(emulator, {"user": name, "password": f"{name}-password", "project": name, **info})
 
 
-# Lifecycles long enough (1.5 s) to observe the transitional statuses reliably; creation stays fast.
+# Lifecycles long enough (1 s) to observe the transitional statuses reliably; creation stays fast.
 SLOW_STEPS = {
     **FAST,
     "EMULATOR_RATE": "0",
-    "EMULATOR_DOWNLOAD_SECONDS": "30",
-    "EMULATOR_ATTACH_SECONDS": "30",
-    "EMULATOR_DETACH_SECONDS": "30",
-    "EMULATOR_BACKUP_SECONDS": "30",
-    "EMULATOR_RESTORE_SECONDS": "30",
-    "EMULATOR_DELETE_SECONDS": "30",
+    "EMULATOR_DOWNLOAD_SECONDS": "20",
+    "EMULATOR_ATTACH_SECONDS": "20",
+    "EMULATOR_DETACH_SECONDS": "20",
+    "EMULATOR_BACKUP_SECONDS": "20",
+    "EMULATOR_RESTORE_SECONDS": "20",
+    "EMULATOR_DELETE_SECONDS": "20",
 }
 
 
