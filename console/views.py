@@ -1,4 +1,4 @@
-"""The page frame's views: login, logout, the region switch and the overview."""
+"""The page frame's views: login, logout and the region switch (the overview is console/overview.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from console import api, security, session
+from console import security, session
 from console.api import identity
 from console.api.errors import ApiError, Forbidden, Unauthorized
 from console.forms import LoginForm, RegionForm
@@ -88,19 +88,3 @@ def switch_region(request: HttpRequest) -> HttpResponse:
         messages.error(request, "That region is not in your project's catalog.")
     next_url = session.safe_next(request, request.POST.get("next"))
     return redirect(next_url or "overview")
-
-
-@login_required
-def overview(request: HttpRequest) -> HttpResponse:
-    ctx = session.cloud_context(request)
-    context: dict[str, object] = {"error": None}
-    try:
-        volumes = api.volume_list(ctx)
-    except Unauthorized:
-        raise  # CloudSessionMiddleware sends the user to the login page
-    except ApiError as error:
-        context["error"] = error
-    else:
-        context["volume_count"] = len(volumes)
-        context["total_gb"] = sum(volume.size for volume in volumes)
-    return render(request, "console/overview.html", context)
