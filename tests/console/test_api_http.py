@@ -366,3 +366,15 @@ def test_a_retry_that_gets_no_budget_turn_reports_the_real_error(settings, monke
     with pytest.raises(api.ServerError):
         api.volume_list(make_ctx(priority=api.Priority.BACKGROUND))
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_every_call_has_explicit_timeouts_and_one_pooled_session(settings, monkeypatch):
+    settings.API_CONNECT_TIMEOUT, settings.API_READ_TIMEOUT = 1.5, 7.0
+    responses.get(f"{BASE}/volumes/v1", body=VOLUME)
+    api.volume_get(make_ctx(), "v1")
+    assert responses.calls[0].request.req_kwargs["timeout"] == (1.5, 7.0)
+    session = http._session()
+    assert http._session() is session  # one per process, reused (connection pooling)
+    monkeypatch.setattr(http.os, "getpid", lambda: -1)  # as in a forked worker
+    assert http._session() is not session
