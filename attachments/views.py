@@ -23,21 +23,12 @@ from attachments.selectors import (
     attachable_volumes,
     servers_inventory_get,
 )
-from console.api.context import CloudContext
 from console.api.errors import ApiError, Unauthorized
 from console.live import poller_context
-from console.overview import listings_check_login, login_time
 from console.session import cloud_context
 from console.statuses import status_info
 
 PANEL_ID = "attachments-panel"
-
-
-def _inventory(request: HttpRequest, ctx: CloudContext) -> ServersInventory:
-    """The listings this section reads; a 401 on them since this login sends the user to log in."""
-    inventory = servers_inventory_get(ctx=ctx)
-    listings_check_login(listings=(inventory.servers, inventory.volumes), login_at=login_time(request))
-    return inventory
 
 
 def _unavailable(request: HttpRequest, inventory: ServersInventory, title: str) -> HttpResponse:
@@ -54,7 +45,7 @@ def _server_or_404(inventory: ServersInventory, server_id: str):
 
 @login_required
 def server_list(request: HttpRequest) -> HttpResponse:
-    inventory = _inventory(request, cloud_context(request))
+    inventory = servers_inventory_get(ctx=cloud_context(request))
     if not inventory.servers.loaded:
         return _unavailable(request, inventory, "Servers")
     context = {
@@ -68,7 +59,7 @@ def server_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
-    inventory = _inventory(request, cloud_context(request))
+    inventory = servers_inventory_get(ctx=cloud_context(request))
     if not inventory.loaded:
         return _unavailable(request, inventory, "Server")
     server = _server_or_404(inventory, server_id)
@@ -91,7 +82,7 @@ def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
 def server_attach(request: HttpRequest, server_id: str) -> HttpResponse:
     """Attach a volume to this server: only available volumes in the server's zone are offered."""
     ctx = cloud_context(request)
-    inventory = _inventory(request, ctx)
+    inventory = servers_inventory_get(ctx=ctx)
     if not inventory.loaded:
         return _unavailable(request, inventory, "Attach a volume")
     server = _server_or_404(inventory, server_id)
@@ -129,7 +120,7 @@ def server_attach(request: HttpRequest, server_id: str) -> HttpResponse:
 def volume_attach(request: HttpRequest) -> HttpResponse:
     """Attach one volume (?volume_id=ID) to a server: only servers in the volume's zone are offered."""
     ctx = cloud_context(request)
-    inventory = _inventory(request, ctx)
+    inventory = servers_inventory_get(ctx=ctx)
     if not inventory.loaded:
         return _unavailable(request, inventory, "Attach a volume")
     volume_id = request.POST.get("volume_id") or request.GET.get("volume_id") or ""
@@ -175,7 +166,7 @@ def volume_attach(request: HttpRequest) -> HttpResponse:
 def detach(request: HttpRequest, server_id: str, volume_id: str) -> HttpResponse:
     """Confirm, then detach. Explains why a detach is blocked (attaching, already detaching...)."""
     ctx = cloud_context(request)
-    inventory = _inventory(request, ctx)
+    inventory = servers_inventory_get(ctx=ctx)
     if not inventory.loaded:
         return _unavailable(request, inventory, "Detach a volume")
     server = _server_or_404(inventory, server_id)

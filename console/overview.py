@@ -19,7 +19,7 @@ from django.shortcuts import render
 
 from console import api
 from console.api.context import CloudContext
-from console.api.errors import ApiError, Unauthorized, status_error
+from console.api.errors import ApiError, status_error
 from console.charts import BarList, QuotaChart, bar_list, quota_chart
 from console.inventory import Listing, RefreshFailure, listing_get
 from console.quota import COUNT_KEY, GIGABYTES_KEY, QuotaUsage, quota_usage
@@ -72,25 +72,7 @@ def failure_error(failure: RefreshFailure) -> ApiError:
     )
 
 
-def login_time(request: HttpRequest) -> float:
-    """When the user logged in (a listing's 401 from before then was for an older token)."""
-    last_login = getattr(request.user, "last_login", None)
-    return last_login.timestamp() if last_login else 0.0
-
-
-def listings_check_login(*, listings: tuple[Listing, ...], login_at: float) -> None:
-    """Raise Unauthorized when a listing's latest refresh since this login was refused with 401.
-
-    Listings catch every API error; a 401 means the token ended early (revoked), and the
-    CloudSessionMiddleware then sends the user to log in again, as for any direct call.
-    """
-    for listing in listings:
-        failure = listing.failure
-        if failure is not None and failure.status == 401 and failure.at >= login_at:
-            raise Unauthorized(401, failure.message, request_id=failure.request_id)
-
-
-def _errors(listings: tuple[Listing, ...], *, login_at: float) -> tuple[ApiError, ...]:
+def _errors(listings: tuple[Listing, ...]) -> tuple[ApiError, ...]:
     """The failed refreshes of these listings, as errors the error component shows (with request ids)."""
     errors: list[ApiError] = []
     seen: set[tuple[str, str]] = set()
@@ -98,8 +80,6 @@ def _errors(listings: tuple[Listing, ...], *, login_at: float) -> tuple[ApiError
         failure = listing.failure
         if failure is None or (failure.message, failure.request_id) in seen:
             continue
-        if failure.status == 401 and failure.at < login_at:
-            continue  # refused an older token: not this login's problem
         seen.add((failure.message, failure.request_id))
         errors.append(failure_error(failure))
     return tuple(errors)
@@ -128,16 +108,17 @@ def _statuses(kind: str, listing: Listing) -> BarList:
     )
 
 
-def overview_get(*, ctx: CloudContext, login_at: float = 0.0) -> Overview:
-    """Everything the overview shows, from the cached listings and the console's budget."""
-    listings_check_login(listings=(listing_get(ctx, "limits"),), login_at=login_at)
-    usage = quota_usage(ctx)  # refreshes the volumes and snapshots listings when due
+def overview_get(*, ctx: CloudContext) -> Overview:
+    """Everything the overview shows, from the cached listings and the console's budget.
+
+    A listing refused with 401 raises Unauthorized (the login ended): CloudSessionMiddleware then
+    sends the user to log in again.
+    """
+    usage = quota_usage(ctx)  # refreshes the limits, volumes and snapshots listings when due
     limits = listing_get(ctx, "limits", refresh=False)
     volumes = listing_get(ctx, "volumes", refresh=False)
     snapshots = listing_get(ctx, "snapshots", refresh=False)
-    listings_check_login(listings=(volumes, snapshots), login_at=login_at)
     backups = listing_get(ctx, "backups")
-    listings_check_login(listings=(backups,), login_at=login_at)
     volume_gigabytes = sum(volume.size for volume in volumes.items)
     snapshot_gigabytes = sum(snapshot.size for snapshot in snapshots.items)
     record = limits.items[0] if limits.items else None
@@ -166,7 +147,7 @@ def overview_get(*, ctx: CloudContext, login_at: float = 0.0) -> Overview:
         limits_request_id=limits.request_id,
         budget=api.budget_usage(project_id=ctx.project_id),
         budget_rate=float(settings.API_RATE_PER_PROJECT),
-        errors=_errors((limits, volumes, snapshots, backups), login_at=login_at),
+        errors=_errors((limits, volumes, snapshots, backups)),
         volume_count=len(volumes.items),
         volume_gigabytes=volume_gigabytes,
         volumes_loaded=volumes.loaded,
@@ -175,7 +156,7 @@ def overview_get(*, ctx: CloudContext, login_at: float = 0.0) -> Overview:
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    data = overview_get(ctx=cloud_context(request), login_at=login_time(request))
+    data = overview_get(ctx=cloud_context(request))
     context = {"overview": data, "charts_id": CHARTS_ID, "refresh_seconds": REFRESH_SECONDS}
     context["spec_rate_note"] = SPEC_RATE_NOTE
     if request.htmx and request.htmx.target == CHARTS_ID:

@@ -350,3 +350,11 @@ def test_panel_fragment_for_htmx(console, ctx):
     html = html_of(response)
     assert html.lstrip().startswith('<section id="attachments-panel"')
     assert "<html" not in html and 'hx-trigger="status-changed from:body"' in html
+
+
+def test_an_ended_login_sends_the_user_to_log_in_again(console, account, emulator):
+    assert console.get("/servers/").status_code == 200
+    emulator.expire_tokens(account["user"])
+    wait_for(lambda: console.get("/servers/").status_code == 302)
+    response = console.get("/servers/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
