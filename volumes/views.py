@@ -69,10 +69,22 @@ def _htmx_target(request: HttpRequest) -> str:
 
 
 def _listing_error(listing: Listing) -> ApiError | None:
-    """The last refresh failure of a listing, as an error the error component shows."""
-    if listing.failure is None:
+    """The last refresh failure of a listing, as an error the error component shows.
+
+    A refresh that got no answer nor a budget slot (no status, no request id) while the listing is
+    still recent is not worth alarming anyone: the next turn refreshes it. It is shown once the
+    listing has been stale for a while, or when there is nothing else to show.
+    """
+    failure = listing.failure
+    if failure is None:
         return None
-    return ApiError(None, listing.failure.message, request_id=listing.failure.request_id)
+    quiet = failure.request_id == "" and getattr(failure, "status", None) is None
+    if quiet and listing.loaded and (listing.age() or 0.0) < 3 * listing.interval():
+        return None
+    status = getattr(failure, "status", None)
+    if status is None:
+        return ApiError(None, failure.message, request_id=failure.request_id)
+    return status_error(status, failure.message, fault="", request_id=failure.request_id, retry_after=None)
 
 
 # --- list -----------------------------------------------------------------------------------------

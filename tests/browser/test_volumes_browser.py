@@ -167,3 +167,63 @@ def test_html_in_names_never_runs(browser, volumes_url, slow_account, screenshot
         assert page.locator("img[src=x]").count() == 0
     finally:
         page.context.close()
+
+
+def test_bulk_delete_with_a_result_for_each_volume(
+    browser, volumes_url, slow_account, slow_emulator, screenshots
+):
+    page = new_page(browser, volumes_url)
+    try:
+        log_in(page, slow_account)
+        for name in ("bulk-a", "bulk-b"):
+            page.goto("/volumes/create/")
+            page.get_by_label("Name", exact=True).fill(name)
+            page.get_by_role("button", name="Create volume").click()
+            expect(page.get_by_role("heading", name=name)).to_be_visible()
+            volume_id = page.get_by_test_id("volume-id").inner_text()
+            expect(badge_of(page, volume_id)).to_have_text("Available", timeout=BADGE_TIMEOUT)
+        page.goto("/volumes/")
+        page.get_by_label("Select bulk-a").check()
+        page.get_by_label("Select bulk-b").check()
+        page.get_by_role("button", name="Delete selected…").click()
+        expect(page.get_by_role("heading", name="Delete 2 volumes?")).to_be_visible()
+        page.screenshot(path=screenshots / "volumes-bulk-confirm.png", full_page=True)
+        page.get_by_role("button", name="Delete 2 volumes").click()
+        expect(page.get_by_role("heading", name="Result of the deletion")).to_be_visible()
+        expect(page.get_by_test_id("result")).to_have_count(2)
+        expect(page.get_by_text("2 of 2 volumes are being deleted.")).to_be_visible()
+        page.screenshot(path=screenshots / "volumes-bulk-result.png", full_page=True)
+    finally:
+        page.context.close()
+
+
+def test_snapshot_then_a_volume_from_it(browser, volumes_url, slow_account, screenshots):
+    page = new_page(browser, volumes_url)
+    try:
+        log_in(page, slow_account)
+        page.goto("/volumes/create/")
+        page.get_by_label("Name", exact=True).fill("origin")
+        page.get_by_label("Size (GB)").fill("3")
+        page.get_by_role("button", name="Create volume").click()
+        volume_id = page.get_by_test_id("volume-id").inner_text()
+        expect(badge_of(page, volume_id)).to_have_text("Available", timeout=BADGE_TIMEOUT)
+        page.get_by_test_id("action-snapshot").get_by_role("link", name="Take snapshot").click()
+        page.get_by_role("textbox", name=re.compile("^Name")).fill("origin-snap")
+        page.get_by_role("button", name="Take snapshot").click()
+        use = page.get_by_role("link", name="Create a volume from this snapshot")
+        for _ in range(40):
+            if use.count():
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        use.click()
+        expect(page.get_by_label("From a snapshot")).not_to_have_value("")
+        expect(page.get_by_label("Size (GB)")).to_have_value("3")
+        expect(page.get_by_test_id("quota-count")).to_contain_text("after: 3 of 10")
+        page.get_by_label("Name", exact=True).fill("from-snapshot")
+        page.get_by_role("button", name="Create volume").click()
+        expect(page.get_by_role("heading", name="from-snapshot")).to_be_visible()
+        expect(page.get_by_role("link", name="origin-snap")).to_be_visible()
+        page.screenshot(path=screenshots / "volumes-from-snapshot.png", full_page=True)
+    finally:
+        page.context.close()

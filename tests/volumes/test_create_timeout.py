@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 
 from console import api
+from console.inventory import listing_invalidate
 from console.models import LifecycleEvent
 from tests.console.login_helpers import log_in
 from tests.emulator_process import FAST, EmulatorProcess
@@ -128,3 +129,17 @@ def test_unknown_create_key_in_the_url_is_404(faulty):
     assert missing.status_code == 200
     assert "This form did not create a volume." in missing.content.decode()
     assert 'href="/volumes/create/"' in missing.content.decode()
+
+
+def test_a_failed_refresh_is_shown_and_the_rows_stay(faulty, faulty_emulator):
+    client, account = faulty
+    ctx = context_of(client)
+    api.volume_create(ctx, size=1, display_name="kept")
+    assert "kept" in client.get("/volumes/").content.decode()
+    listing_invalidate(ctx, "volumes")  # due now
+    faulty_emulator.set_faults(error_rate=1.0, project=account["project_id"])
+    html = client.get("/volumes/").content.decode()
+    faulty_emulator.set_faults()
+    assert "The cloud had a problem with this request." in html
+    assert 'class="request-id"' in html
+    assert "kept" in html  # the last listing is still shown
