@@ -62,6 +62,8 @@ from volumes.selectors import (
 # Bulk delete takes at most a page of volumes (each costs one API call at 1 call/s).
 BULK_MAX = PAGE_SIZE
 BULK_RESULT_KEY = "volumes:bulk-delete-result"
+# How long a listing may go without a refresh (budget refusals, no answer) before the page says so.
+QUIET_FAILURE_SECONDS = 60.0
 
 
 def _htmx_target(request: HttpRequest) -> str:
@@ -71,15 +73,16 @@ def _htmx_target(request: HttpRequest) -> str:
 def _listing_error(listing: Listing) -> ApiError | None:
     """The last refresh failure of a listing, as an error the error component shows.
 
-    A refresh that got no answer nor a budget slot (no status, no request id) while the listing is
-    still recent is not worth alarming anyone: the next turn refreshes it. It is shown once the
-    listing has been stale for a while, or when there is nothing else to show.
+    A refresh that got neither an answer nor a budget slot (no status, no request id) is not worth
+    alarming anyone while the listing is less than a minute old: the next turn refreshes it (the
+    page says how old its statuses are). It is shown once the listing has been stale for a while,
+    or when there is nothing else to show.
     """
     failure = listing.failure
     if failure is None:
         return None
     quiet = failure.request_id == "" and getattr(failure, "status", None) is None
-    if quiet and listing.loaded and (listing.age() or 0.0) < 3 * listing.interval():
+    if quiet and listing.loaded and (listing.age() or 0.0) < QUIET_FAILURE_SECONDS:
         return None
     status = getattr(failure, "status", None)
     if status is None:

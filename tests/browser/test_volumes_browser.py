@@ -119,6 +119,7 @@ def test_create_without_javascript(browser, volumes_url, slow_account, screensho
         page.get_by_label("Size (GB)").fill("1.5")
         page.get_by_role("button", name="Create volume").click()
         expect(page.get_by_text("is not a whole number of GB")).to_be_visible()
+        page.screenshot(path=screenshots / "volumes-create-errors.png", full_page=True)
         # "Add row" is a plain submit button: the form comes back with one more row and its values.
         page.get_by_role("button", name="Add row").click()
         expect(page.get_by_label("Key 3")).to_be_visible()
@@ -225,5 +226,14 @@ def test_snapshot_then_a_volume_from_it(browser, volumes_url, slow_account, scre
         expect(page.get_by_role("heading", name="from-snapshot")).to_be_visible()
         expect(page.get_by_role("link", name="origin-snap")).to_be_visible()
         page.screenshot(path=screenshots / "volumes-from-snapshot.png", full_page=True)
+        # The origin cannot be deleted while its snapshot exists: the page says so and links to it.
+        page.goto(f"/volumes/{volume_id}/delete/")
+        expect(page.get_by_test_id("delete-blocked")).to_contain_text("The volume has snapshots")
+        expect(page.get_by_role("link", name="origin-snap")).to_be_visible()
+        expect(page.get_by_role("button", name="Delete volume")).to_have_count(0)
+        page.screenshot(path=screenshots / "volumes-delete-blocked.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto("/volumes/")
+        page.screenshot(path=screenshots / "volumes-list-narrow.png", full_page=True)
     finally:
         page.context.close()
