@@ -62,7 +62,7 @@ def test_quota_charts_and_their_refresh_without_reload(page: Page, account, emul
     make_volumes(ctx, 1, size=10)
     # The chart region re-reads the cache every 10 s: the new volume appears without a reload.
     expect(count).to_contain_text("6 of 6 used (100%)", timeout=25000)
-    expect(count).to_contain_text("Full: at the limit.")
+    expect(count).to_contain_text("At the limit.")
     assert page.evaluate("window.__notReloaded") is True
     page.get_by_test_id("chart-zones").get_by_role("link", name="az3").click()
     expect(page).to_have_url(f"{page.url.split('/volumes')[0]}/volumes/?az=az3")

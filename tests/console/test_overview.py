@@ -101,7 +101,7 @@ def test_nearly_full_and_full_projects(console, account, emulator, wire):
     count = text_of(chart(html, "chart-count"))
     assert "4 of 5 used (80%)" in count and "Nearly full (80%). 1 left." in count
     gigabytes = text_of(chart(html, "chart-gigabytes"))
-    assert "4 of 4 GB used (100%)" in gigabytes and "Full: at the limit." in gigabytes
+    assert "4 of 4 GB used (100%)" in gigabytes and "At the limit." in gigabytes
     assert 'class="card ov-chart ov-chart--full"' in chart(html, "chart-gigabytes")
     assert 'class="card ov-chart ov-chart--nearly-full"' in chart(html, "chart-count")
 
