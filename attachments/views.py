@@ -23,6 +23,7 @@ from attachments.selectors import (
     attachable_volumes,
     servers_inventory_get,
 )
+from console.api import Attachment
 from console.api.errors import ApiError, Unauthorized
 from console.live import poller_context
 from console.session import cloud_context
@@ -151,6 +152,7 @@ def volume_attach(request: HttpRequest) -> HttpResponse:
         "mode": "volume",
         "volume": volume,
         "volume_info": status_info(volume.status),
+        "guest_path": Attachment(volume.id, "", volume.id, None).guest_path,
         "attached_to": attached_to,
         "form": form,
         "has_choices": bool(choices),

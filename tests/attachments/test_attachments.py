@@ -113,6 +113,7 @@ def test_attach_for_a_volume_offers_only_servers_of_its_zone(console, ctx):
     page = html_of(console.get(f"/servers/attach/?volume_id={volume.id}"))
     options = re.findall(r'<option value="([^"]+)"', main_of(page))
     assert sorted(options) == sorted([app1.id, app2.id])
+    assert f"/dev/disk/by-id/virtio-{volume.id[:20]}" in page
 
     response = console.post("/servers/attach/", {"volume_id": volume.id, "server_id": app2.id})
     assert response.status_code == 302 and response["Location"] == f"/servers/{app2.id}/"
