@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -282,8 +283,8 @@ def _create_checks(request: HttpRequest, choices: CreateChoices, values) -> dict
     elif image is not None:
         minimum = image_minimum(image)
     try:
-        size = parse_size(values.get("size", ""))
-    except Exception:  # noqa: BLE001 - an unfinished size counts as the source's minimum
+        size = parse_size(str(values.get("size", "")))
+    except ValidationError:  # an unfinished size counts as the source's minimum
         size = minimum
     origin_id = snapshot.volume_id if snapshot else (source_volume.id if source_volume else "")
     derived = None

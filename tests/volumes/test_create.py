@@ -291,3 +291,9 @@ def test_html_in_name_description_and_metadata_is_escaped(client_in, emulator, a
         html = client_in.get(url).content.decode()
         assert "<script>alert" not in html and "<img src=x" not in html and "<b>key</b>" not in html
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_a_fresh_form_projects_its_default_size(client_in):
+    html = client_in.get("/volumes/create/").content.decode()
+    assert "after: <strong>1 of 3000 GB</strong>" in html
+    assert "after: <strong>1 of 10</strong>" in html
