@@ -7,6 +7,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import include, path
 
+from tests.console.test_production_settings import PRODUCTION_ENV, manage
 from tests.security.conftest import context_of, volume_available
 from tests.security.routes import route_paths
 
@@ -136,3 +137,22 @@ def test_debug_error_pages_report_the_policy_instead_of_enforcing_it(client, set
     assert "Content-Security-Policy" not in missing
     assert "script-src 'self'" in missing["Content-Security-Policy-Report-Only"]
     assert "script-src 'self'" in client.get("/login/")["Content-Security-Policy"]
+
+
+def test_the_production_profile_keeps_the_headers_first_and_cookies_secure():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.MIDDLEWARE[0], s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY,"
+        " s.LOGIN_THROTTLE_PER_USER, s.LOGIN_THROTTLE_PER_ADDRESS, repr(s.LOGIN_THROTTLE_ADDRESS_HEADER))"
+    )
+    result = manage("shell", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "console.security.SecurityHeadersMiddleware",
+        "True",
+        "True",
+        "True",
+        "5",
+        "20",
+        "''",
+    ]
