@@ -197,8 +197,7 @@ def test_at_most_26_volumes_per_server(emulator, api):
     assert devices[:3] == ["/dev/vdc", "/dev/vdd", "/dev/vde"]
     assert len(set(devices)) == 26
     r = api.attach(server, vols[26], wait=None)
-    assert 400 <= r.status < 500, r
-    assert_fault(r, r.status)
+    assert_fault(r, 400)  # the spec gives no code; docs/emulator.md says 400
     assert api.show("volumes", vols[26])["status"] == "available"
     listed = api.comp("GET", f"/servers/{server}/os-volume_attachments").body["volumeAttachments"]
     assert len(listed) == 26

@@ -286,3 +286,27 @@ def test_http_level_errors_are_faults_too(emulator):
     assert b"X-Compute-Request-Id: req-" in head, raw
     ((_, detail),) = json.loads(body).items()
     assert detail["code"] == status and detail["message"]
+
+
+# --- the emulator's documented choices where the spec is silent (docs/emulator.md) ------
+def test_lists_are_newest_first_and_filter_as_documented(api):
+    first = api.create_volume(display_name="alpha", availability_zone="az1")
+    second = api.create_volume(display_name="beta")
+    assert [v["id"] for v in api.listing("volumes")] == [second["id"], first["id"]]
+    for query, expect in (("display_name=alpha", [first]), ("availability_zone=az2", [second]),
+                          ("status=available", [second, first]), ("display_name=none", [])):
+        r = api.vol("GET", f"/volumes/detail?{query}")
+        assert [v["id"] for v in r.body["volumes"]] == [v["id"] for v in expect], query
+    snap = api.create_snapshot(first["id"], display_name="s")
+    assert [s["id"] for s in api.vol("GET", f"/snapshots?volume_id={first['id']}").body["snapshots"]] == [
+        snap["id"]]
+    assert api.vol("GET", f"/snapshots?volume_id={second['id']}").body["snapshots"] == []
+    backup = api.create_backup(second["id"], name="b")
+    assert [b["id"] for b in api.vol("GET", "/backups/detail?name=b").body["backups"]] == [backup["id"]]
+    assert api.vol("GET", "/backups/detail?name=c").body["backups"] == []
+
+
+def test_integer_strings_are_sizes(api):
+    r = api.vol("POST", "/volumes", {"volume": {"size": "10"}})
+    assert r.status == 200, r
+    assert r.body["volume"]["size"] == 10
