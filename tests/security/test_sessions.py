@@ -4,11 +4,16 @@ tested in tests/console/test_login.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from console.celery import app as celery_app
+from console.middleware import SESSION_ENDED
+from console.session import CLOUD_KEY
 from console.views import CREDENTIALS_REFUSED
 from tests.console.login_helpers import log_in
 from tests.security.routes import route_paths
@@ -68,4 +73,15 @@ def test_exactly_one_session_row_per_login(client, account):
     client.get("/")
     assert Session.objects.count() == 1
     client.post("/logout/")
+    assert Session.objects.count() == 0
+
+
+def test_an_ended_session_leaves_no_row_behind(client, account):
+    """The token's expiry passes: the user is sent to log in with a message, and no row is left."""
+    assert log_in(client, account).status_code == 302
+    stored = client.session
+    stored[CLOUD_KEY]["expires_at"] = (timezone.now() - timedelta(seconds=1)).isoformat()
+    stored.save()
+    assert client.get("/volumes/")["Location"] == "/login/?next=/volumes/"
+    assert SESSION_ENDED in client.get("/login/?next=/volumes/").content.decode()
     assert Session.objects.count() == 0
