@@ -17,6 +17,7 @@ the call that showed it; so is every change caused by the console's own actions.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import time
 from collections.abc import Iterable
@@ -105,7 +106,10 @@ class Listing:
 
 
 def _key(ctx: CloudContext, kind: str) -> str:
-    return f"inventory:{ctx.region}:{ctx.project_id}:{kind}"
+    # The endpoint names the cloud, the region and the project: two clouds (or two emulators in a
+    # test run) that happen to number their projects alike never share a listing.
+    endpoint = hashlib.sha256(ctx.volume_url.encode()).hexdigest()[:16]
+    return f"inventory:{endpoint}:{ctx.project_id}:{kind}"
 
 
 def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listing:
