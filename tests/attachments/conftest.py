@@ -12,6 +12,7 @@ from django.test import RequestFactory
 from console import api
 from console.session import cloud_context
 from tests.console.login_helpers import log_in
+from tests.emulator_process import EmulatorProcess
 
 
 def context_of(client) -> api.CloudContext:
@@ -57,3 +58,18 @@ def console(client, settings, emulator, account):
 @pytest.fixture
 def ctx(console):
     return context_of(console)
+
+
+@pytest.fixture(scope="session")
+def slow_attach_emulator():
+    """A rate-limited emulator whose attaches take two minutes: a volume stays attaching."""
+    proc = EmulatorProcess(
+        env={
+            "EMULATOR_RATE": "1",
+            "EMULATOR_BURST": "1",
+            "EMULATOR_CREATE_SECONDS": "0.1",
+            "EMULATOR_ATTACH_SECONDS": "120",
+        }
+    ).start()
+    yield proc
+    proc.stop()

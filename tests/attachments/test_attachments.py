@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from console import api
@@ -359,3 +360,24 @@ def test_an_ended_login_sends_the_user_to_log_in_again(console, account, emulato
     wait_for(lambda: console.get("/servers/").status_code == 302)
     response = console.get("/servers/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_detach_while_attaching_is_explained_and_refused(client, settings, slow_attach_emulator):
+    emulator = slow_attach_emulator
+    settings.IDENTITY_URL = emulator.identity_url
+    cache.clear()
+    account = {"user": "attaching", "password": "attaching-password", "project": "attaching"}
+    account.update(emulator.new_account("attaching"))
+    assert log_in(client, account).status_code == 302
+    ctx = context_of(client)
+    web = server_named(ctx, "web-01")
+    volume = make_volume(ctx, name="slow")
+    assert client.post(f"/servers/{web.id}/attach/", {"volume_id": volume.id}).status_code == 302
+
+    html = html_of(client.get(f"/servers/{web.id}/"))
+    assert badge_text(html, volume.id) == "Attaching" and 'data-testid="attached-count">1<' in html
+    url = f"/servers/{web.id}/detach/{volume.id}/"
+    assert "still attaching. Wait until it is in use" in html_of(client.get(url))
+    assert client.post(url).status_code == 409
+    assert api_calls(emulator, account, "DELETE", f"/os-volume_attachments/{volume.id}") == 0
+    assert api.volume_get(ctx, volume.id).status == "attaching"

@@ -18,26 +18,11 @@ from django.test import Client
 from console import api
 from tests.attachments.conftest import context_of, server_named, wait_for
 from tests.console.login_helpers import log_in
-from tests.emulator_process import EmulatorProcess
 
 pytestmark = pytest.mark.django_db
 
 TABS = 5
 POLL_SECONDS = 8.0
-
-
-@pytest.fixture(scope="module")
-def slow_attach_emulator():
-    proc = EmulatorProcess(
-        env={
-            "EMULATOR_RATE": "1",
-            "EMULATOR_BURST": "1",
-            "EMULATOR_CREATE_SECONDS": "0.1",
-            "EMULATOR_ATTACH_SECONDS": "120",
-        }
-    ).start()
-    yield proc
-    proc.stop()
 
 
 def test_many_tabs_polling_a_server_page_cost_at_most_one_call_per_second(settings, slow_attach_emulator):
