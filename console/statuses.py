@@ -35,7 +35,8 @@ _ERROR = {
     "error": ("Error", "The cloud could not complete the operation. Delete the resource and try again."),
     "error_attaching": (
         "Error attaching",
-        "The volume could not be attached. Try attaching it again, or to another server in the same zone.",
+        "The volume could not be attached. It cannot be attached again from this state: "
+        "delete it, or ask support to reset its status.",
     ),
     "error_detaching": (
         "Error detaching",
