@@ -11,6 +11,7 @@ expires `LOGIN_THROTTLE_WINDOW` seconds after its attempt, so the limit holds ov
 window. When all tallies of a user or an address are taken, the attempt is refused without calling
 Identity. A successful login clears the user's tallies and returns its address tally; an attempt that
 failed on the cloud's side (Identity down, 5xx) returns both, since the credentials were never judged.
+The console's login view calls it; AdminLoginThrottleMiddleware does the same for the admin site's login.
 """
 
 from __future__ import annotations
@@ -24,9 +25,18 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.utils.html import format_html
 
 THROTTLED = "Too many login attempts for this user or from this address. Try again in {wait}."
+THROTTLED_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too many login attempts</title>'
+    '<link rel="stylesheet" href="{}"></head><body class="no-frame">'
+    '<main class="content"><h1>Too many login attempts</h1><p class="alert alert--error">{}</p>'
+    '<p><a href="{}">Back to the login page</a></p></main></body></html>'
+)
 
 
 def security_headers(*, debug_error_page: bool = False) -> dict[str, str]:
@@ -150,3 +160,36 @@ def login_attempt_begin(request: HttpRequest, *, username: str) -> LoginAttempt:
         cache.delete(user_claim)
         return LoginAttempt(retry_after=math.ceil(address_wait))
     return LoginAttempt(user_keys=user_keys, claims=[user_claim, address_claim])
+
+
+class AdminLoginThrottleMiddleware:
+    """The admin site's login form (local staff accounts) counts against the same limits.
+
+    It runs after CsrfViewMiddleware's check (process_view), so a post the CSRF check refuses never
+    counts: another site cannot lock an account out through a visitor's browser.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        attempt = getattr(request, "admin_login_attempt", None)
+        if attempt is not None and response.status_code == 302 and request.user.is_authenticated:
+            attempt.succeeded()
+        return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        if request.method != "POST" or request.path_info != reverse("admin:login"):
+            return None
+        username = request.POST.get("username", "")
+        if not username or not request.POST.get("password"):
+            return None  # the form refuses it without checking any password
+        attempt = login_attempt_begin(request, username=username[:255])
+        if attempt.refused:
+            page = format_html(THROTTLED_PAGE, static("console/console.css"), attempt.message, request.path)
+            response = HttpResponse(page, status=429)
+            response["Retry-After"] = str(attempt.retry_after)
+            return response
+        request.admin_login_attempt = attempt
+        return None
