@@ -57,6 +57,13 @@ migrate: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 
+## bench: the console's benchmarks (API budget vs a Horizon-style poller, badge freshness, page latency,
+## poll throughput) on loopback, ~10 minutes; writes docs/performance.md. Longer runs: BENCH_ARGS, e.g.
+## BENCH_ARGS="--seconds 300 --sessions 20" (see .venv/bin/python bench/console_bench.py --help).
+bench: venv services
+	@scripts/ensure-system-packages.sh wrk
+	$(PY) bench/console_bench.py $(BENCH_ARGS)
+
 lint: venv
 	$(VENV)/bin/ruff check .
 
