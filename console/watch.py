@@ -62,7 +62,9 @@ def watch_start(ctx: CloudContext, *, kind: str) -> Watch | None:
     if kind not in RESOURCE_TYPES or not ctx.session_key:
         return None
     try:
-        watch = _watch_upsert(ctx)
+        # A savepoint: a failure here never spoils the caller's transaction.
+        with transaction.atomic():
+            watch = _watch_upsert(ctx)
     except Exception:  # the database is unreachable or locked: the action itself succeeded
         log.warning("could not start the watch of project %s", ctx.project_id, exc_info=True)
         return None

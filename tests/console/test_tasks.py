@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from console import api
 from console.celery import app as celery_app
-from console.inventory import listing_apply, listing_get, listing_invalidate, listing_set_status
+from console.inventory import Listing, listing_apply, listing_get, listing_invalidate, listing_set_status
 from console.models import LifecycleEvent, Watch
 from console.tasks import watches_drive, watches_prune_task
 from console.watch import watch_kick, watch_step
@@ -110,26 +111,25 @@ def test_a_step_that_is_not_due_does_nothing(client_in, emulator, account):
 
 
 def test_quiet_steps_back_off(client_in, settings, account):
-    settings.INVENTORY_ACTIVE_INTERVAL = 0.01
+    settings.INVENTORY_ACTIVE_INTERVAL = 1.0
     settings.WATCH_MAX_INTERVAL = 60
     ctx = context_of(client_in)
     listing_get(ctx, "volumes")
     volume = api.volume_create(ctx, size=1, display_name="slow")
-    # Keep it "creating" in the cached listing: the step sees the same statuses every time.
-    cache_listing = listing_get(ctx, "volumes", refresh=False)
     listing_apply(ctx, "volumes", volume, request_id="req")
     watch = Watch.objects.get(project_id=account["project_id"])
+    key = f"inventory:{ctx.region}:{ctx.project_id}:volumes"
     pauses = []
-    for _ in range(3):
+    for _ in range(4):
         make_due(watch)
-        cache.set(
-            f"inventory:{ctx.region}:{ctx.project_id}:volumes",
-            type(cache_listing)("volumes", (volume,), fetched_at=timezone.now().timestamp()),
-        )
-        before = timezone.now()
+        # A fresh listing in which the volume is still creating: each step sees no change.
+        cache.set(key, Listing("volumes", (volume,), fetched_at=time.time()))
         assert watch_step(watch_id=watch.id) == "moving"
-        pauses.append((Watch.objects.get(id=watch.id).next_run_at - before).total_seconds())
-    assert pauses[0] < pauses[1] < pauses[2]
+        after = timezone.now()
+        pauses.append((Watch.objects.get(id=watch.id).next_run_at - after).total_seconds())
+    # The first step saw a new set of statuses; then each quiet step waits 1.5 times longer.
+    for pause, expected in zip(pauses, [1.0, 1.5, 2.25, 3.375], strict=True):
+        assert expected - 0.2 < pause <= expected, pauses
 
 
 def test_the_watch_ends_when_the_session_ends(client_in, account):
