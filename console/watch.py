@@ -139,8 +139,6 @@ def watch_step(*, watch_id: int) -> str:
         listings = [listing_get(ctx, kind) for kind in WATCHED_KINDS]
     except Unauthorized:
         return _watch_end(watch, Watch.End.TOKEN_REFUSED)
-    if any(listing.failure and listing.failure.status == 401 for listing in listings):
-        return _watch_end(watch, Watch.End.TOKEN_REFUSED)
     moving = any(not item.loaded or item.stale or item.has_transitional for item in listings)
     if not moving:
         return _watch_end(watch, Watch.End.SETTLED)
