@@ -255,6 +255,20 @@ def assert_fault(reply: Reply, code: int, name: str | None = None, message: str 
 
 
 # --- fixtures ------
+@pytest.fixture(scope="session")
+def emulator():
+    """The suite-wide `emulator` (tests/conftest.py), with lifecycles 2.5 times faster still.
+
+    Same process, same settings (rate limit off), EMULATOR_SPEED 0.02 instead of 0.05: the conformance
+    suite creates a few hundred resources and waits for each, so this keeps it to about a minute and a
+    half. Overriding it here also makes the root `account` fixture use it for tests/emulator.
+    """
+    proc = EmulatorProcess(env={**FAST, "EMULATOR_SPEED": "0.02", "EMULATOR_RATE": "0"}).start()
+    yield proc
+    proc.stop()
+
+
+# --- more fixtures ------
 @pytest.fixture
 def api(emulator, account) -> Api:
     return Api(emulator, account)
