@@ -67,7 +67,8 @@ def statuses(request: HttpRequest, kind: str) -> HttpResponse:
             "poller": poller_context(kind, still_moving, listing_failure=listing.failure),
             "failure": listing.failure,
         },
-        request=request,
+        # Without the request: the fragment needs nothing of the page frame, whose context processors
+        # (navigation, permission queries) cost more than the rest of a poll (docs/performance.md).
     )
     response = HttpResponse(html, status=200 if still_moving else STOP_POLLING)
     if changed:
