@@ -25,7 +25,8 @@ class LoginForm(forms.Form):
 
 class RegionForm(forms.Form):
     region = forms.ChoiceField(label="Region")
-    next = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The page to return to is read by the view through session.safe_next, not validated here: an
+    # odd `next` must never make a valid region choice fail.
 
     def __init__(self, *args: object, regions: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
