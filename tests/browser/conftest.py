@@ -2,6 +2,11 @@
 
 The console runs in pytest-django's `live_server` thread (test database, db-backed sessions), with
 Identity pointed at the session's emulator. Tests are marked `browser`.
+
+Screenshots: `screenshots` is var/screenshots (untracked, every run); `readme_screenshot` writes the
+README's 1280x800 pictures only when SCREENSHOTS names a directory, e.g.
+`SCREENSHOTS=docs/screenshots .venv/bin/python -m pytest tests/browser/test_flows_screenshots.py`,
+so that ordinary and CI runs leave the tree clean.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
+ROOT = Path(__file__).resolve().parent.parent.parent
+SCREENSHOTS = ROOT / "var" / "screenshots"
+MISSING_BROWSER: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +48,7 @@ def browser() -> Iterator[object]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message, pytrace=False)
         warnings.warn(message, stacklevel=1)
+        MISSING_BROWSER.append(message)
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
@@ -70,3 +78,26 @@ def page(browser, console_url):
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def readme_screenshot():
+    """`shot(page, "volumes")` saves the viewport (1280x800) as volumes.png in $SCREENSHOTS when that
+    variable is set (relative paths from the repository root); otherwise it does nothing."""
+    target = os.environ.get("SCREENSHOTS", "")
+    folder = (ROOT / target) if target else None
+
+    def shot(page, name: str) -> None:
+        if folder is None:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=folder / f"{name}.png", full_page=False, animations="disabled", caret="hide")
+
+    return shot
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say loudly, at the end of the run, that the browser suite did not run (outside CI)."""
+    if MISSING_BROWSER:
+        terminalreporter.write_sep("!", "THE BROWSER TESTS DID NOT RUN", red=True, bold=True)
+        terminalreporter.write_line(MISSING_BROWSER[0], red=True, bold=True)
