@@ -106,12 +106,16 @@ def request(
     body: bytes | None = None,
     decode: Decoder | None = None,
 ) -> Reply:
-    """Send one API call (with its retries, for a read) and return the decoded reply.
+    """Send one API call (with its retries) and return the decoded reply.
+
+    A read is retried on connection errors, 5xx and 413. A write is retried only when the API
+    refused it unprocessed, by its rate limit (a 413 with a retry delay): sending it again cannot
+    make anything twice. Any other failure of a write is never retried blindly.
 
     Raises an ApiError subclass: the fault of an error status, Timeout, ConnectionFailed,
     MalformedResponse, or BudgetExhausted (nothing was sent).
     """
-    attempts = 1 + (max(0, int(settings.API_READ_RETRIES)) if method == "GET" else 0)
+    attempts = 1 + max(0, int(settings.API_READ_RETRIES))
     attempt = 1
     last_error: ApiError | None = None
     while True:
@@ -135,12 +139,20 @@ def request(
             )
         except (ConnectionFailed, ServerError, OverLimit) as failed:
             pause = _retry_pause(failed, attempt)
-            if attempt == attempts or pause is None:
+            if attempt == attempts or pause is None or not (method == "GET" or _rate_limited(failed)):
                 raise
             last_error = failed
         log.info("retrying %s %s in %.1f s after %r", method, _path(url), pause, last_error)
         time.sleep(pause)
         attempt += 1
+
+
+def _rate_limited(error: ApiError) -> bool:
+    """A rate-limit refusal (413 with a delay to wait), as opposed to a quota refusal (retryAfter 0).
+
+    The console paces itself to the limit, so this is rare: network jitter or a load spike that
+    delayed one call until it came too close to the next."""
+    return isinstance(error, OverLimit) and bool(error.retry_after)
 
 
 def _retry_pause(error: ApiError, attempt: int) -> float | None:

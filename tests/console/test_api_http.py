@@ -325,6 +325,22 @@ def test_quota_413_on_create_is_not_retried():
 
 
 @responses.activate
+def test_rate_limited_create_is_sent_again_after_the_delay(monkeypatch):
+    """A rate-limit 413 means the API refused the create unprocessed: sending it again is safe."""
+    pauses = []
+    monkeypatch.setattr(http.time, "sleep", pauses.append)
+    responses.post(
+        f"{BASE}/volumes",
+        status=413,
+        body=b'{"overLimit": {"code": 413, "message": "This request was rate-limited.", "retryAfter": 1}}',
+    )
+    responses.post(f"{BASE}/volumes", body=VOLUME)
+    volume = api.volume_create(make_ctx(), size=1)
+    assert volume.id and len(responses.calls) == 2
+    assert 1.0 in pauses
+
+
+@responses.activate
 def test_capture_request_ids_collects_every_call():
     responses.get(f"{BASE}/volumes/v1", body=VOLUME, headers={"X-Compute-Request-Id": "req-1"})
     responses.get(
