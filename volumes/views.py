@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from console.api.errors import ApiError, NotFound, Unauthorized, status_error
 from console.api.records import Volume
-from console.inventory import Listing, listing_get
+from console.inventory import Listing, listing_get, listing_invalidate
 from console.live import poller_context
 from console.quota import quota_usage
 from console.session import cloud_context
@@ -506,8 +506,14 @@ def volume_delete(request: HttpRequest, volume_id: str) -> HttpResponse:
                 request_id = services.volume_delete(ctx, volume_id=volume.id)
             except Unauthorized:
                 raise
-            except NotFound:
-                raise Http404("No such volume in this project and region.") from None
+            except NotFound as gone:
+                # Deleted meanwhile (another tab or session): what was asked has happened; say so,
+                # with the API's request id.
+                listing_invalidate(ctx, "volumes")
+                messages.info(
+                    request, f"Volume “{volume.name}” was already deleted (request {gone.request_id})."
+                )
+                return redirect("volumes:list")
             except ApiError as api_error:
                 error, status = api_error, 400
             else:

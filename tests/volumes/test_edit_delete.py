@@ -170,3 +170,18 @@ def test_bulk_delete_confirms_and_reports_each_volume(client_in, emulator, accou
 def test_bulk_delete_needs_a_selection(client_in):
     response = client_in.post("/volumes/delete/", {}, follow=True)
     assert "Select the volumes to delete first." in response.content.decode()
+
+
+def test_delete_of_a_volume_deleted_meanwhile_says_so_with_the_request_id(client_in, emulator, account):
+    """Found by the fault soak: two sessions delete the same volume; the second one's DELETE is
+    answered 404. It used to end on a bare 404 page without the API's request id."""
+    ctx = context_of(client_in)
+    volume = available(ctx, size=1, display_name="twice")
+    cache.clear()
+    client_in.get(f"/volumes/{volume.id}/delete/")  # the console's listing has it, available
+    api.volume_delete(ctx, volume.id)  # ... another session deletes it
+    wait_for(lambda: volume.id not in {v.id for v in api.volume_list(ctx)})
+    response = client_in.post(f"/volumes/{volume.id}/delete/")
+    assert response.status_code == 302 and response["Location"] == "/volumes/"
+    html = client_in.get("/volumes/").content.decode()
+    assert re.search(r"Volume “twice” was already deleted \(request req-[0-9a-f-]+\)", html)
