@@ -3,8 +3,10 @@ browser-like sessions, percentiles and the report file.
 
 The console runs as in production: gunicorn (`gunicorn.conf.py`: gthread, 2 workers x 4 threads) with
 `console.settings_production` on loopback, over plain HTTP (the same relaxations as `make run-prod`).
-With PostgreSQL and Redis running (`scripts/services.sh start`) it gets its own database and Redis
-database number; without them, SQLite and the database cache in a temporary directory.
+With PostgreSQL running (`scripts/services.sh start`) and Debian's redis-server installed it gets its
+own database in that cluster and a private Redis (its own process on a free loopback port, nothing
+saved), so flushing the cache never touches anybody else's; otherwise SQLite and the database cache in
+a temporary directory.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from tests.emulator_process import EmulatorProcess, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://console:console@127.0.0.1:54329/console")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:63799")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -125,13 +126,11 @@ def wait_until_available(emulator: EmulatorProcess, token: str, project: str, wh
 
 
 # --- the console as a real server ----------------------------------------------------------------------
-def _services_reachable() -> bool:
+def _postgresql_reachable() -> bool:
     try:
         import psycopg
-        import redis
 
         psycopg.connect(DATABASE_URL, connect_timeout=3).close()
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except Exception:
         return False
     return True
@@ -147,6 +146,7 @@ class Backend:
     env: dict[str, str] = field(default_factory=dict)
     kind: str = ""
     _database: str = ""
+    _redis: subprocess.Popen | None = None
 
     def start(self) -> Backend:
         var = Path(self.tmp.name)
@@ -163,7 +163,7 @@ class Backend:
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
-        if _services_reachable():
+        if _postgresql_reachable() and shutil.which("redis-server"):
             import psycopg
 
             self._database = f"console_bench_{os.getpid()}"
@@ -172,14 +172,14 @@ class Backend:
                 conn.execute(f'CREATE DATABASE "{self._database}"')
             parts = urlsplit(DATABASE_URL)
             self.env["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + self._database))
-            self.env["REDIS_URL"] = f"{REDIS_URL.rstrip('/')}/{1 + os.getpid() % 15}"
-            self.kind = "PostgreSQL + Redis"
+            self.env["REDIS_URL"] = self._redis_start(var)
+            self.kind = "PostgreSQL (its own database) + a private redis-server"
         else:
             self.env["DATABASE_URL"] = f"sqlite:///{var}/console.sqlite3"
             self.env["CACHE_URL"] = "db://console_cache"
             # Required by the production settings (the Celery broker); nothing here sends a task.
             self.env["REDIS_URL"] = "redis://127.0.0.1:1/0"
-            self.kind = "SQLite + database cache (PostgreSQL/Redis not running)"
+            self.kind = "SQLite + database cache (PostgreSQL not running or redis-server missing)"
         commands = [["migrate", "--noinput"], ["createcachetable"], ["collectstatic", "--noinput"]]
         for command in commands:
             result = subprocess.run(
@@ -194,6 +194,26 @@ class Backend:
                 raise SystemExit(f"manage.py {command[0]} failed:\n{result.stdout}{result.stderr}")
         self.cache_clear()
         return self
+
+    def _redis_start(self, var: Path) -> str:
+        """A private redis-server for this run (cache, sessions, budget): flushing it harms nobody."""
+        port = free_port()
+        self._redis = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(var)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        url = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+                return url
+            except redis.RedisError:
+                time.sleep(0.1)
+        raise SystemExit("the private redis-server did not start within 10 s")
 
     def environment(self, extra: dict[str, str]) -> dict[str, str]:
         inherited = {
@@ -226,9 +246,11 @@ class Backend:
         if self._database:
             import psycopg
 
-            self.cache_clear()
             with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self._database}" WITH (FORCE)')
+        if self._redis:
+            self._redis.terminate()
+            self._redis.wait(timeout=10)
         self.tmp.cleanup()
 
 
