@@ -105,7 +105,7 @@ class Listing:
         return now >= self.retry_at and now - self.fetched_at >= self.interval()
 
 
-def _key(ctx: CloudContext, kind: str) -> str:
+def listing_key(ctx: CloudContext, kind: str) -> str:
     # The endpoint names the cloud, the region and the project: two clouds (or two emulators in a
     # test run) that happen to number their projects alike never share a listing.
     endpoint = hashlib.sha256(ctx.volume_url.encode()).hexdigest()[:16]
@@ -114,7 +114,7 @@ def _key(ctx: CloudContext, kind: str) -> str:
 
 def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listing:
     """The project's listing of `kind`, refreshed first if it is due and nobody else is on it."""
-    key = _key(ctx, kind)
+    key = listing_key(ctx, kind)
     listing: Listing | None = cache.get(key)
     now = time.time()
     if not refresh or (listing is not None and not listing.due(now)):
@@ -166,11 +166,11 @@ def _refresh(ctx: CloudContext, kind: str, previous: Listing | None) -> Listing:
             log.warning(
                 "inventory refresh of %s failed: %s (request %s)", kind, error.message, error.request_id
             )
-            cache.set(_key(ctx, kind), updated, KEEP_SECONDS)
+            cache.set(listing_key(ctx, kind), updated, KEEP_SECONDS)
         return updated
     request_id = request_ids[-1] if request_ids else ""
     listing = Listing(kind, items, fetched_at=now, request_id=request_id)
-    cache.set(_key(ctx, kind), listing, KEEP_SECONDS)
+    cache.set(listing_key(ctx, kind), listing, KEEP_SECONDS)
     if kind in RESOURCE_TYPES:
         _record_changes(ctx, kind, previous, listing)
     return listing
@@ -292,7 +292,7 @@ def _watch(ctx: CloudContext, kind: str) -> None:
 
 
 def _update(ctx: CloudContext, kind: str, resource_id: str | None, change) -> None:
-    key = _key(ctx, kind)
+    key = listing_key(ctx, kind)
     listing: Listing | None = cache.get(key)
     if listing is None:
         return

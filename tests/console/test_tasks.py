@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from console import api
 from console.celery import app as celery_app
-from console.inventory import Listing, listing_apply, listing_get, listing_invalidate, listing_set_status
+from console.inventory import (
+    Listing,
+    listing_apply,
+    listing_get,
+    listing_invalidate,
+    listing_key,
+    listing_set_status,
+)
 from console.models import LifecycleEvent, Watch
 from console.tasks import watches_drive, watches_prune_task
 from console.watch import watch_kick, watch_step
@@ -118,7 +125,7 @@ def test_quiet_steps_back_off(client_in, settings, account):
     volume = api.volume_create(ctx, size=1, display_name="slow")
     listing_apply(ctx, "volumes", volume, request_id="req")
     watch = Watch.objects.get(project_id=account["project_id"])
-    key = f"inventory:{ctx.region}:{ctx.project_id}:volumes"
+    key = listing_key(ctx, "volumes")
     pauses = []
     for _ in range(4):
         make_due(watch)
