@@ -14,6 +14,9 @@ worker_class = "gthread"
 # An action may wait API_BUDGET_MAX_WAIT (10 s) for its turn, then API_READ_TIMEOUT (20 s).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 20
+# Longer than the badge poll interval (2 s), so a tab's next poll reuses its connection instead of
+# racing the server closing it (gunicorn's default is 2 s).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # No control socket in the home directory: several stacks (and the tests) run side by side.
 control_socket_disable = True
 # X-Forwarded-* are trusted from these addresses only (the TLS proxy in front).
