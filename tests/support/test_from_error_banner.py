@@ -1,10 +1,10 @@
 """The whole story support is for: a user sees an error banner with a request id, support pastes the
 id into the search and finds the call, with its 413 and the cloud's message.
 
-The create goes through a logged-in console request (the middleware gives it its X-Request-Id, the
-session its CloudContext) to console.api.volume_create, and the banner is the console's one error
-component. (The volumes section's own create form checks the quota before it calls the API, so it
-would not send the call that the cloud refuses; this view does, on purpose.)
+The user works on the volumes section's real create form. Its own quota check passes (the console
+read the quota when the form opened), then an administrator lowers the project's quota before the
+user submits: the cloud refuses the create with 413, and the form shows the console's one error
+component with the cloud's request id.
 """
 
 from __future__ import annotations
@@ -14,41 +14,14 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
-from django.template import engines
-from django.test import Client, override_settings
-from django.urls import include, path
-from django.views.decorators.http import require_POST
+from django.test import Client
 
-from console import api
-from console.api.errors import ApiError
-from console.session import cloud_context
 from support.models import ApiCall
 from tests.console.login_helpers import cloud_token, log_in
 from tests.support.conftest import support_group
+from tests.volumes.conftest import create_form
 
 pytestmark = pytest.mark.django_db
-
-QUOTA_MESSAGE = (
-    "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed Gigabytes quota"
-)
-BANNER_PAGE = engines["django"].from_string(
-    '{% extends "base.html" %}{% load console_tags %}{% block content %}{% api_error error %}{% endblock %}'
-)
-
-
-@require_POST
-def create_volume(request: HttpRequest) -> HttpResponse:
-    """Ask the cloud for a volume; show the console's error banner when it refuses."""
-    ctx = cloud_context(request)
-    try:
-        api.volume_create(ctx, size=int(request.POST["size"]), display_name=request.POST["name"])
-    except ApiError as error:
-        return HttpResponse(BANNER_PAGE.render({"error": error}, request), status=200)
-    return HttpResponse("created")
-
-
-urlpatterns = [path("test-create-volume/", create_volume), path("", include("console.urls"))]
 
 
 def staff_login(emulator, name: str) -> Client:
@@ -61,18 +34,20 @@ def staff_login(emulator, name: str) -> Client:
     return client
 
 
-@override_settings(ROOT_URLCONF=__name__)
 def test_support_finds_the_call_behind_an_error_banner(settings, emulator, account):
     settings.IDENTITY_URL = emulator.identity_url
     user = Client()
     assert log_in(user, account).status_code == 302
     token = cloud_token(user)
-    emulator.hook("PUT", f"/_emulator/quotas/{account['project_id']}", {"gigabytes": 3})
 
-    # The user: an error banner, with the request id to quote.
-    banner = user.post("/test-create-volume/", {"size": "5", "name": "too big"})
+    # The user opens the create form (the console reads the quota: 3000 GB), then the project's
+    # quota is lowered before they submit: the cloud refuses, the form shows an error banner.
+    data = create_form(user, name="too big", size="5")
+    emulator.hook("PUT", f"/_emulator/quotas/{account['project_id']}", {"gigabytes": 3})
+    banner = user.post("/volumes/create/", data)
     page = banner.content.decode()
     assert 'role="alert"' in page
+    assert "This would go over your project&#x27;s quota." in page
     assert "VolumeSizeExceedsAvailableQuota" in page
     request_id = re.search(r'<code class="request-id">([^<]+)</code>', page).group(1)
     assert request_id.startswith("req-")
