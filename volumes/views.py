@@ -168,7 +168,9 @@ def volume_list(request: HttpRequest) -> HttpResponse:
 
 
 def _error_page(request: HttpRequest, error: ApiError, *, title: str) -> HttpResponse:
-    return render(request, "volumes/error.html", {"error": error, "title": title}, status=502)
+    """The cloud failed, not the console: the error with its request id, answered 200 (no 5xx, and
+    htmx swaps it into a live panel)."""
+    return render(request, "volumes/error.html", {"error": error, "title": title})
 
 
 def _find_or_404(request: HttpRequest, volume_id: str) -> Volume:
