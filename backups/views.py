@@ -19,7 +19,7 @@ from backups import selectors, services
 from backups.forms import EXISTING, NEW, BackupCreateForm, BackupRestoreForm
 from console import live
 from console.api.context import CloudContext
-from console.api.errors import ApiError, NotFound
+from console.api.errors import ApiError, NotFound, Unauthorized
 from console.api.records import Backup
 from console.inventory import listing_get
 from console.quota import quota_usage
@@ -48,6 +48,8 @@ def _backup(request: HttpRequest, ctx: CloudContext, backup_id: str) -> Backup |
     except NotFound:
         return not_found(request, kind="backups", resource_id=backup_id, ctx=ctx)
     except ApiError as error:
+        if isinstance(error, Unauthorized):
+            raise  # the login ended: CloudSessionMiddleware sends the user to log in again
         return api_failure(request, error, title="Backup")
 
 
@@ -152,6 +154,8 @@ def backup_create(request: HttpRequest) -> HttpResponse:
         except NotFound:
             return render(request, "snapshots/volume_not_found.html", {"volume_id": chosen_id}, status=404)
         except ApiError as error:
+            if isinstance(error, Unauthorized):
+                raise  # the login ended: CloudSessionMiddleware sends the user to log in again
             return api_failure(request, error, title="Back up a volume")
     api_error = None
     earlier = submissions.submission_result(ctx, key=request.POST.get("submission", ""))
@@ -180,6 +184,8 @@ def backup_create(request: HttpRequest) -> HttpResponse:
                     )
                 except ApiError as error:
                     submissions.submission_release(ctx, key=key)
+                    if isinstance(error, Unauthorized):
+                        raise  # the login ended: CloudSessionMiddleware sends the user to log in again
                     api_error = error
                 else:
                     submissions.submission_complete(ctx, key=key, resource_id=backup.id)
@@ -244,6 +250,8 @@ def backup_restore(request: HttpRequest, backup_id: str) -> HttpResponse:
                     restore = services.backup_restore(ctx, backup=backup, volume=target)
                 except ApiError as error:
                     submissions.submission_release(ctx, key=key)
+                    if isinstance(error, Unauthorized):
+                        raise  # the login ended: CloudSessionMiddleware sends the user to log in again
                     api_error = error
                 else:
                     submissions.submission_complete(ctx, key=key, resource_id=restore.volume_id)
@@ -302,6 +310,8 @@ def backup_delete(request: HttpRequest, backup_id: str) -> HttpResponse:
             try:
                 services.backup_delete(ctx, backup_id=backup.id)
             except ApiError as error:
+                if isinstance(error, Unauthorized):
+                    raise  # the login ended: CloudSessionMiddleware sends the user to log in again
                 api_error = error
             else:
                 messages.success(request, f"Deleting backup {backup.label}.")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from console import live
 from console.api.context import CloudContext
-from console.api.errors import ApiError, NotFound
+from console.api.errors import ApiError, NotFound, Unauthorized
 from console.api.records import Snapshot
 from console.inventory import listing_get
 from console.quota import quota_usage
@@ -73,6 +73,8 @@ def _snapshot(request: HttpRequest, ctx: CloudContext, snapshot_id: str) -> Snap
     except NotFound:
         return not_found(request, kind="snapshots", resource_id=snapshot_id, ctx=ctx)
     except ApiError as error:
+        if isinstance(error, Unauthorized):
+            raise  # the login ended: CloudSessionMiddleware sends the user to log in again
         return api_failure(request, error, title="Snapshot")
 
 
@@ -162,6 +164,8 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
         except NotFound:
             return render(request, "snapshots/volume_not_found.html", {"volume_id": chosen_id}, status=404)
         except ApiError as error:
+            if isinstance(error, Unauthorized):
+                raise  # the login ended: CloudSessionMiddleware sends the user to log in again
             return api_failure(request, error, title="Take a snapshot")
     quota = quota_usage(ctx)
     snapshots = listing_get(ctx, "snapshots").items
@@ -192,6 +196,8 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
                     )
                 except ApiError as error:
                     services.submission_release(ctx, key=key)
+                    if isinstance(error, Unauthorized):
+                        raise  # the login ended: CloudSessionMiddleware sends the user to log in again
                     api_error = error
                 else:
                     services.submission_complete(ctx, key=key, resource_id=snapshot.id)
@@ -245,6 +251,8 @@ def snapshot_delete(request: HttpRequest, snapshot_id: str) -> HttpResponse:
             try:
                 services.snapshot_delete(ctx, snapshot_id=snapshot.id)
             except ApiError as error:
+                if isinstance(error, Unauthorized):
+                    raise  # the login ended: CloudSessionMiddleware sends the user to log in again
                 api_error = error
             else:
                 messages.success(request, f"Deleting snapshot {snapshot.name}.")
