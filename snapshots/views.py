@@ -54,8 +54,9 @@ def not_found(
 
 
 def api_failure(request: HttpRequest, error: ApiError, *, title: str) -> HttpResponse:
-    """A page that could not be built because the cloud failed: the error, never a 500."""
-    return render(request, "snapshots/failure.html", {"error": error, "title": title}, status=503)
+    """A page that could not be built because the cloud failed: the error with its request id,
+    answered 200: the console did not fail (no 5xx), and htmx swaps it into a live panel."""
+    return render(request, "snapshots/failure.html", {"error": error, "title": title})
 
 
 def _snapshot(request: HttpRequest, ctx: CloudContext, snapshot_id: str) -> Snapshot | HttpResponse:
