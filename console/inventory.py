@@ -153,20 +153,26 @@ def _refresh(ctx: CloudContext, kind: str, previous: Listing | None) -> Listing:
     except api.Unauthorized:
         # The token has ended: that is the user's business (log in again), not a listing failure.
         raise
+    except api.BudgetExhausted as error:
+        if not first_load:
+            # No free turn in the call budget right now: nothing failed. Serve what we have; the
+            # listing stays due, so the next reader tries again.
+            return previous
+        # A first load that found no turn within the user's wait: the page has nothing to show.
+        failure = RefreshFailure(message=error.message, request_id="", at=now, status=None)
+        return dataclasses.replace(previous or Listing(kind), failure=failure)
     except ApiError as error:
         base = previous or Listing(kind)
         failures = base.failures + 1
-        # Back off after failures (2, 4, 8 ... at most 60 s); a budget refusal just waits its turn.
-        delay = 0.0 if isinstance(error, api.BudgetExhausted) else min(60.0, 2.0**failures)
+        # Back off after failures: 2, 4, 8 ... at most 60 s.
         failure = RefreshFailure(
             message=error.message, request_id=error.request_id or "", at=now, status=error.status
         )
-        updated = dataclasses.replace(base, failure=failure, retry_at=now + delay, failures=failures)
-        if not isinstance(error, api.BudgetExhausted):
-            log.warning(
-                "inventory refresh of %s failed: %s (request %s)", kind, error.message, error.request_id
-            )
-            cache.set(listing_key(ctx, kind), updated, KEEP_SECONDS)
+        updated = dataclasses.replace(
+            base, failure=failure, retry_at=now + min(60.0, 2.0**failures), failures=failures
+        )
+        log.warning("inventory refresh of %s failed: %s (request %s)", kind, error.message, error.request_id)
+        cache.set(listing_key(ctx, kind), updated, KEEP_SECONDS)
         return updated
     request_id = request_ids[-1] if request_ids else ""
     listing = Listing(kind, items, fetched_at=now, request_id=request_id)

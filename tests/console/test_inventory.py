@@ -138,3 +138,20 @@ def test_an_ended_token_is_not_hidden_as_a_stale_listing(client_in, emulator, ac
     time.sleep(2.1)  # the refresh runs with background priority: it only takes a free slot
     with pytest.raises(api.Unauthorized):
         listing_get(ctx, "volumes")
+
+
+def test_no_turn_in_the_budget_is_not_a_failure(client_in, monkeypatch):
+    """Pacing calls to 1/s is normal: a page must not call a wait for a turn an error."""
+    from console import inventory
+
+    ctx = context_of(client_in)
+    loaded = listing_get(ctx, "volumes")
+    listing_invalidate(ctx, "volumes")
+
+    def no_turn(_ctx):
+        raise api.BudgetExhausted(None, "no turn", fault="budgetExhausted")
+
+    monkeypatch.setitem(inventory.LOADERS, "volumes", no_turn)
+    served = listing_get(ctx, "volumes")
+    assert served.failure is None and served.fetched_at == loaded.fetched_at
+    assert listing_get(ctx, "volumes", refresh=False).stale  # still due: the next reader tries again
