@@ -60,6 +60,7 @@ STATUSES = [
 ]
 LABEL_TO_STATUS = {status_info(status).label: status for status in STATUSES}
 SESSION_ENDED = "Your session with the cloud has ended. Please log in again."
+RATE_LIMITED = "This request was rate-limited."  # the API's rate-limit 413 (a quota 413 says more)
 BADGE = re.compile(
     r'id="status-(volumes|snapshots|backups)-([\w-]+)"[^>]*>\s*<span class="badge[^"]*"[^>]*>'
     r'<span class="badge__icon" aria-hidden="true"></span>([^<]+)'
@@ -663,7 +664,7 @@ def api_calls(backend: Backend) -> list[dict]:
     code = (
         "import json; from support.models import ApiCall; "
         "print(json.dumps([dict(p=c.project_id, s=c.status, r=c.request_id, c=c.console_request_id, "
-        "m=c.method, f=c.fault, a=c.path, n=c.attempt, t=c.created_at.timestamp()) for c in "
+        "m=c.method, f=c.fault, g=c.message, a=c.path, n=c.attempt, t=c.created_at.timestamp()) for c in "
         "ApiCall.objects.filter(service__in=['volume', 'compute'])]))"
     )
     result = subprocess.run(
@@ -773,7 +774,9 @@ def summarize(
         storms_413 = [
             row
             for row in own
-            if row["s"] == 413 and not any(begin - 1 <= row["t"] <= stop + 3 for begin, stop in soak.storms)
+            if row["s"] == 413
+            and row["g"] == RATE_LIMITED  # not a quota refusal
+            and not any(begin - 1 <= row["t"] <= stop + 3 for begin, stop in soak.storms)
         ]
         projects.append(
             {
