@@ -12,6 +12,7 @@ import functools
 import json
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - bodies with a DTD are refused before parsing
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -263,26 +264,27 @@ def decoding(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class WireFormat:
+class WireFormat(ABC):
     """A wire format: encodes request bodies, and reads response bodies into records."""
 
     name: str
     media_type: str
 
+    @abstractmethod
     def encode(self, root: str, fields: Mapping[str, Any]) -> bytes:
-        raise NotImplementedError
+        """A request body: the object `root` with `fields`."""
 
+    @abstractmethod
     def one(self, body: bytes, root: str) -> Mapping[str, Any]:
         """The object `root` of a body, as a mapping in the JSON shape."""
-        raise NotImplementedError
 
+    @abstractmethod
     def many(self, body: bytes, root: str) -> list[Mapping[str, Any]]:
         """The list `root` of a body (e.g. "volumes"), as mappings in the JSON shape."""
-        raise NotImplementedError
 
+    @abstractmethod
     def limit_parts(self, body: bytes) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
         """The absolute limits (name -> value) and the rate limits (JSON shape) of GET /limits."""
-        raise NotImplementedError
 
     @decoding
     def limits(self, body: bytes) -> Limits:
