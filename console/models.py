@@ -34,7 +34,9 @@ class LifecycleEvent(models.Model):
     class Meta:
         ordering = ["observed_at", "id"]
         indexes = [
-            models.Index(fields=["project_id", "region", "resource_type", "resource_id"], name="lifecycle_resource"),
+            models.Index(
+                fields=["project_id", "region", "resource_type", "resource_id"], name="lifecycle_resource"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,9 @@ def test_sqlite_relative_path_is_under_the_project():
 
 
 def test_sqlite_absolute_path_is_kept():
-    assert database_from_url("sqlite:////srv/console/db.sqlite3")["NAME"].as_posix() == "/srv/console/db.sqlite3"
+    assert (
+        database_from_url("sqlite:////srv/console/db.sqlite3")["NAME"].as_posix() == "/srv/console/db.sqlite3"
+    )
 
 
 def test_postgres_url_with_escaped_password():
