@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import identity, rules, views
-from .config import REGIONS, Config
+from .config import REGIONS, ZONES, Config
 from .rules import Scope
 from .store import Store
 from .telemetry import CallLog, Faults, RateLimiter, Stats
@@ -129,6 +129,30 @@ def _match(
         if route_method == method:
             return name, ids, template, allowed
     return None, [], exact[0][4], allowed
+
+
+MAX_SEED_SERVERS = 26
+
+
+def _seed_servers(value: Any) -> list[tuple[str, str]] | None:
+    """The accounts hook's optional "servers": [{"name", "zone"}, ...] as (name, zone) pairs."""
+    if value is None:
+        return None
+    problem = (
+        f'Invalid servers: a list of 1 to {MAX_SEED_SERVERS} objects {{"name": a non-empty string of at most '
+        f'{rules.MAX_TEXT} characters, "zone": one of {", ".join(ZONES)}}} is required.'
+    )
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_SEED_SERVERS:
+        raise bad_request(problem)
+    servers = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"name", "zone"}:
+            raise bad_request(problem)
+        name, zone = item["name"], item["zone"]
+        if not isinstance(name, str) or not name or len(name) > rules.MAX_TEXT or zone not in ZONES:
+            raise bad_request(problem)
+        servers.append((name, zone))
+    return servers
 
 
 def _filtered(rows: list[Any], request: Request, keys: tuple[str, ...], column: dict[str, str]) -> list[Any]:
@@ -511,7 +535,8 @@ class Emulator:
                 value = data.get(key)
                 if not isinstance(value, str) or not value or len(value) > 255:
                     raise bad_request(f"Invalid {key}: a non-empty string is required.")
-            info = self.store.add_account(data["user"], data["password"], data["project"])
+            servers = _seed_servers(data.get("servers"))
+            info = self.store.add_account(data["user"], data["password"], data["project"], servers=servers)
             return Reply(201, info, json_only=True)
         if path == "tokens/expire" and method == "POST":
             user = parse_json_object(request).get("user")

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,10 +158,18 @@ class Store:
             if not self.db.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone():
                 self.add_account(user, password, project, project_id=project_id)
 
-    def add_account(self, user: str, password: str, project: str, project_id: str | None = None) -> dict:
+    def add_account(
+        self,
+        user: str,
+        password: str,
+        project: str,
+        project_id: str | None = None,
+        servers: Sequence[tuple[str, str]] | None = None,
+    ) -> dict:
         """Create (or update) a user and a project, make the user a member, seed the project's servers.
 
-        An existing user keeps its id and gets the new password; an existing project is reused.
+        A new project gets `servers` ((name, zone) pairs) in every region, SEED_SERVERS when None.
+        An existing user keeps its id and gets the new password; an existing project is reused as is.
         """
         with self.transaction() as db:
             row = db.execute("SELECT id FROM projects WHERE name = ?", (project,)).fetchone()
@@ -174,7 +182,7 @@ class Store:
                 db.execute("INSERT INTO projects (id, name) VALUES (?, ?)", (project_id, project))
                 created = now_stamp()
                 for region in REGIONS:
-                    for name, zone in SEED_SERVERS:
+                    for name, zone in SEED_SERVERS if servers is None else servers:
                         db.execute(
                             "INSERT INTO servers VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?)",
                             (str(uuid.uuid4()), project_id, region, name, zone, created),

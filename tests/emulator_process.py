@@ -127,13 +127,16 @@ class EmulatorProcess:
     def set_faults(self, **faults) -> dict:
         return self.hook("PUT", "/_emulator/faults", faults)
 
-    def new_account(self, name: str, password: str | None = None) -> dict:
-        """A fresh user and project (named `name`), with seeded servers and images."""
-        return self.hook(
-            "POST",
-            "/_emulator/accounts",
-            {"user": name, "password": password or f"{name}-password", "project": name},
-        )
+    def new_account(self, name: str, password: str | None = None, servers: list[dict] | None = None) -> dict:
+        """A fresh user and project (named `name`), with seeded servers and images.
+
+        `servers` ([{"name": ..., "zone": "az1"}, ...]) replaces the default seeded servers of a new
+        project, in every region.
+        """
+        body = {"user": name, "password": password or f"{name}-password", "project": name}
+        if servers is not None:
+            body["servers"] = servers
+        return self.hook("POST", "/_emulator/accounts", body)
 
     def expire_tokens(self, user: str | None = None) -> None:
         self.hook("POST", "/_emulator/tokens/expire", {"user": user} if user else {})
