@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
@@ -32,13 +33,13 @@ class CloudBackend(ModelBackend):
         if cloud_auth is None or kwargs:
             return None
         user_model = get_user_model()
+        # The unusable password goes in with the INSERT: setting it afterwards would change the
+        # session hash of a concurrent first login of the same user and silently log that one out.
         user, created = user_model.objects.get_or_create(
-            username=cloud_auth.user_id, defaults={"first_name": cloud_auth.user_name[:150]}
+            username=cloud_auth.user_id,
+            defaults={"first_name": cloud_auth.user_name[:150], "password": make_password(None)},
         )
-        if created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-        elif user.first_name != cloud_auth.user_name[:150]:
+        if not created and user.first_name != cloud_auth.user_name[:150]:
             user.first_name = cloud_auth.user_name[:150]
             user.save(update_fields=["first_name"])
         if not self.user_can_authenticate(user):

@@ -7,6 +7,8 @@ from datetime import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.db.models.signals import post_save
+from django.test import Client
 
 from console.views import CREDENTIALS_REFUSED
 from tests.console.login_helpers import cloud_session, cloud_token, log_in, session_rows
@@ -73,6 +75,29 @@ def test_a_local_user_per_cloud_user(client, account):
     assert user.first_name == account["user"]
     assert not user.has_usable_password()
     assert get_user_model().objects.filter(username=account["user_id"]).count() == 1
+
+
+def test_two_first_logins_of_one_user_at_once_both_stay_logged_in(client, account):
+    """Two browsers log the same cloud user in for the first time at the same moment: the second
+    login lands while the first is creating the local user. Both sessions must stay logged in (a
+    password set on the local user after the other session logged in would end that session)."""
+    other = Client()
+    second_login = []
+
+    def log_in_the_other_browser(sender, instance, created, **kwargs):
+        if created and instance.username == account["user_id"] and not second_login:
+            second_login.append(log_in(other, account).status_code)
+
+    post_save.connect(log_in_the_other_browser, sender=get_user_model())
+    try:
+        assert log_in(client, account).status_code == 302
+    finally:
+        post_save.disconnect(log_in_the_other_browser, sender=get_user_model())
+    assert second_login == [302]
+    for browser in (client, other):
+        page = browser.get("/volumes/")
+        assert page.status_code == 200, page.get("Location")
+    assert not get_user_model().objects.get(username=account["user_id"]).has_usable_password()
 
 
 def test_inactive_local_user_may_not_log_in(client, account):
