@@ -8,9 +8,10 @@ import os
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from console import api
+from tests.browser.login import log_in
 from tests.console.login_helpers import log_in as client_log_in
 from tests.emulator_process import EmulatorProcess
 from tests.snapshots.helpers import context_of, wait_for
@@ -43,14 +44,6 @@ def base_url(live_server, settings, slow_emulator) -> str:
     # Each emulator numbers its projects from the same start: no listing of another run may remain.
     cache.clear()
     return live_server.url
-
-
-def log_in(page: Page, account: dict, next_url: str) -> None:
-    page.goto(f"/login/?next={next_url}")
-    page.get_by_label("User name").fill(account["user"])
-    page.get_by_label("Password").fill(account["password"])
-    page.get_by_label("Project").fill(account["project"])
-    page.get_by_role("button", name="Log in").click()
 
 
 def ready_volume(account: dict, *, name: str, size: int = 2) -> api.Volume:

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from console import api
 from console.api.context import CloudContext
+from tests.browser.login import log_in
 from tests.emulator_process import EmulatorProcess
 from tests.support.conftest import support_group
 
@@ -65,16 +66,6 @@ def open_page(browser: Browser, base_url: str, *, javascript: bool = True) -> Pa
     if javascript:
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     return context.new_page()
-
-
-def log_in(page: Page, account: dict, next_url: str = "/") -> None:
-    """Through the login form, as a person does."""
-    page.goto(f"/login/?next={next_url}")
-    page.get_by_label("User name").fill(account["user"])
-    page.get_by_label("Password").fill(account["password"])
-    page.get_by_label("Project").fill(account["project"])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user")).to_contain_text(account["user"])
 
 
 def cloud_of(account: dict) -> CloudContext:

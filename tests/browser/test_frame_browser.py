@@ -7,17 +7,10 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.login import log_in, submit_login
 from tests.emulator_process import free_port
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page: Page, account: dict, path: str = "/login/") -> None:
-    page.goto(path)
-    page.get_by_label("User name").fill(account["user"])
-    page.get_by_label("Password").fill(account["password"])
-    page.get_by_label("Project").fill(account["project"])
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_log_in_switch_region_log_out(page: Page, console_url, account, screenshots):
@@ -53,7 +46,7 @@ def test_log_in_switch_region_log_out(page: Page, console_url, account, screensh
 
 def test_copy_button_puts_the_request_id_on_the_clipboard(page: Page, account, settings, screenshots):
     settings.IDENTITY_URL = f"http://127.0.0.1:{free_port()}/v3"
-    log_in(page, account)
+    submit_login(page, account)
     error = page.get_by_role("alert")
     expect(error).to_contain_text("could not reach the cloud")
     request_id = page.locator("code.request-id").inner_text()

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from console import api
 from console.api.context import CloudContext
-from tests.browser.test_frame_browser import log_in
+from tests.browser.login import log_in
 
 pytestmark = pytest.mark.browser
 

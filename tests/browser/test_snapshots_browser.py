@@ -12,7 +12,8 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from console import api
-from tests.browser.test_backups_browser import log_in, ready_volume
+from tests.browser.login import log_in
+from tests.browser.test_backups_browser import ready_volume
 from tests.console.login_helpers import log_in as client_log_in
 from tests.emulator_process import EmulatorProcess
 from tests.snapshots.helpers import context_of, wait_for

@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from console.models import LifecycleEvent
+from tests.browser.login import log_in
 from tests.support.conftest import P, call_row, make_user, support_group
 
 pytestmark = pytest.mark.browser
@@ -19,15 +20,6 @@ pytestmark = pytest.mark.browser
 REQUEST_ID = "req-5e1f0a77-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
 CONSOLE_ID = "7c1e2d3f4a5b6c7d8e9f0a1b2c3d4e5f"
 QUOTA = "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed Gigabytes quota"
-
-
-def log_in(page: Page, account: dict) -> None:
-    page.goto("/login/")
-    page.get_by_label("User name").fill(account["user"])
-    page.get_by_label("Password").fill(account["password"])
-    page.get_by_label("Project").fill(account["project"])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user")).to_be_visible()
 
 
 def make_support_staff(account: dict) -> None:

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.login import log_in
 from tests.emulator_process import EmulatorProcess
 
 pytestmark = pytest.mark.browser
@@ -45,15 +46,6 @@ def new_page(browser, base_url: str, *, javascript: bool = True) -> Page:
     return context.new_page()
 
 
-def log_in(page: Page, account: dict) -> None:
-    page.goto("/login/?next=/volumes/")
-    page.get_by_label("User name").fill(account["user"])
-    page.get_by_label("Password").fill(account["password"])
-    page.get_by_label("Project").fill(account["project"])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Volumes", exact=True)).to_be_visible()
-
-
 def badge_of(page: Page, volume_id: str):
     return page.locator(f"#status-volumes-{volume_id} .badge")
 
@@ -61,7 +53,7 @@ def badge_of(page: Page, volume_id: str):
 def test_create_watch_the_badge_without_reload_then_delete(browser, volumes_url, slow_account, screenshots):
     page = new_page(browser, volumes_url)
     try:
-        log_in(page, slow_account)
+        log_in(page, slow_account, "/volumes/")
         expect(page.get_by_test_id("empty")).to_contain_text("No volumes")
         page.screenshot(path=screenshots / "volumes-empty.png", full_page=True)
 
@@ -116,7 +108,7 @@ def test_create_watch_the_badge_without_reload_then_delete(browser, volumes_url,
 def test_create_without_javascript(browser, volumes_url, slow_account, screenshots):
     page = new_page(browser, volumes_url, javascript=False)
     try:
-        log_in(page, slow_account)
+        log_in(page, slow_account, "/volumes/")
         page.goto("/volumes/create/")
         page.get_by_label("Name", exact=True).fill("no-js-volume")
         page.get_by_label("Size (GB)").fill("1.5")
@@ -154,7 +146,7 @@ def test_html_in_names_never_runs(browser, volumes_url, slow_account, screenshot
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     try:
-        log_in(page, slow_account)
+        log_in(page, slow_account, "/volumes/")
         page.goto("/volumes/create/")
         evil = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
         page.get_by_label("Name", exact=True).fill(evil)
@@ -178,7 +170,7 @@ def test_bulk_delete_with_a_result_for_each_volume(
 ):
     page = new_page(browser, volumes_url)
     try:
-        log_in(page, slow_account)
+        log_in(page, slow_account, "/volumes/")
         for name in ("bulk-a", "bulk-b"):
             page.goto("/volumes/create/")
             page.get_by_label("Name", exact=True).fill(name)
@@ -218,7 +210,7 @@ def test_bulk_delete_with_a_result_for_each_volume(
 def test_snapshot_then_a_volume_from_it(browser, volumes_url, slow_account, screenshots):
     page = new_page(browser, volumes_url)
     try:
-        log_in(page, slow_account)
+        log_in(page, slow_account, "/volumes/")
         page.goto("/volumes/create/")
         page.get_by_label("Name", exact=True).fill("origin")
         page.get_by_label("Size (GB)").fill("3")

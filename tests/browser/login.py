@@ -1,0 +1,24 @@
+"""Logging in through the login form in the real browser, as a person does."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from playwright.sync_api import Page, expect
+
+
+def submit_login(
+    page: Page, account: dict, next_url: str | None = None, *, password: str | None = None
+) -> None:
+    """Fill in and send the login form; the caller checks what comes back."""
+    page.goto("/login/" + (f"?{urlencode({'next': next_url})}" if next_url else ""))
+    page.get_by_label("User name").fill(account["user"])
+    page.get_by_label("Password").fill(password or account["password"])
+    page.get_by_label("Project").fill(account["project"])
+    page.get_by_role("button", name="Log in").click()
+
+
+def log_in(page: Page, account: dict, next_url: str | None = None) -> None:
+    """Log in and wait for the logged-in frame (on `next_url` when given)."""
+    submit_login(page, account, next_url)
+    expect(page.get_by_test_id("user")).to_contain_text(account["user"])
