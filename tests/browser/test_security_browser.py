@@ -6,11 +6,14 @@ be framed); the login throttle's message as a user sees it."""
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.emulator_process import EmulatorProcess
+from tests.security.hostile_world import pages_of, world_build
+from tests.security.payloads import HOSTILE_A, HOSTILE_B
 from tests.security.routes import route_paths
 
 pytestmark = pytest.mark.browser
@@ -173,3 +176,119 @@ def test_the_throttle_message_as_a_user_sees_it(watched, slow_account, screensho
     expect(page.get_by_label("Password")).to_be_visible()
     page.screenshot(path=screenshots / "security-login-throttled.png", full_page=True)
     assert csp_reports(page) == []
+
+
+# --- Hostile text from the API in every section (tests/security/payloads.py) -------------------------
+# htmx requests that hostile markup would make if it were ever processed as HTML.
+HOSTILE_TARGETS = ("/logout/", "/volumes/delete/", "/volumes/bulk-delete/")
+
+
+def hostile_world_pages(world) -> list[str]:
+    """Every page of every section, with the hostile world's ids (no logout, no region switch)."""
+    values = {
+        "volume_id": world.attached.id,
+        "snapshot_id": world.snapshot.id,
+        "backup_id": world.backup.id,
+        "server_id": world.server.id,
+    }
+    skipped = ("admin", "support:")
+    urls = [
+        url
+        for route, url in route_paths(values)
+        if not route.name.startswith(skipped) and route.name not in {"logout", "switch_region", "healthz"}
+    ]
+    return list(dict.fromkeys([*urls, *pages_of(world)]))
+
+
+def test_hostile_api_text_runs_nothing_in_a_real_browser(watched, slow_emulator, screenshots):
+    """Servers, volumes (names, descriptions, metadata), snapshots, backups and an attachment device
+    all hold the payloads; every page of every section, the bulk delete confirmation and two live
+    badge changes (with htmx swapping the panels in) run none of it: no dialog, no page error, no CSP
+    report, no injected element, `window.__pwned` never set, no htmx request from the data, and the
+    user is still logged in at the end."""
+    world = world_build(slow_emulator, HOSTILE_A, HOSTILE_B)
+    page = watched
+    requests: list[tuple[str, str, str]] = []
+    page.on("request", lambda r: requests.append((r.method, urlsplit(r.url).path, r.resource_type)))
+    log_in(page, world.account)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+    ran: list[str] = []
+
+    def check(url: str) -> None:
+        page.wait_for_timeout(150)  # time for any hx-trigger="load" to fire
+        if page.evaluate("typeof window.__pwned") != "undefined":
+            ran.append(f"{url}: window.__pwned")
+        for selector in ("img[src=x]", "svg[onload]", "a[href^='javascript:']", "[hx-trigger=load]"):
+            if page.locator(selector).count():
+                ran.append(f"{url}: {selector}")
+
+    visited = []
+    for url in hostile_world_pages(world):
+        page.goto(url)
+        visited.append(url)
+        check(url)
+    assert f"/servers/{world.server.id}/detach/{world.attached.id}/" in visited
+    assert (ran, page.reports["dialogs"], page.reports["errors"]) == ([], [], [])
+
+    # The text is on the pages, as text.
+    page.goto(f"/volumes/{world.volume.id}/")
+    expect(page.locator("h1 .title-text")).to_have_text(HOSTILE_B)
+    page.screenshot(path=screenshots / "security-hostile-volume.png", full_page=True)
+    page.goto("/servers/")
+    expect(page.get_by_role("link", name=HOSTILE_A)).to_be_visible()
+    page.screenshot(path=screenshots / "security-hostile-servers.png", full_page=True)
+    page.goto(f"/servers/{world.server.id}/")
+    expect(page.locator("code", has_text="window.__pwned=1;alert(1)").first).to_be_visible()  # the device
+    page.screenshot(path=screenshots / "security-hostile-server.png", full_page=True)
+    page.goto(f"/backups/{world.backup.id}/")
+    page.screenshot(path=screenshots / "security-hostile-backup.png", full_page=True)
+
+    # The bulk delete confirmation lists both volumes by name (the user's own POST, a navigation).
+    page.goto("/volumes/")
+    for volume in (world.attached, world.volume):
+        page.locator(f"input[name=ids][value='{volume.id}']").check()
+    page.get_by_role("button", name="Delete selected…").click()
+    expect(page.get_by_text(HOSTILE_A).first).to_be_visible()
+    check("/volumes/delete/ (confirmation)")
+
+    # A badge moves while the page shows the data: detaching from the hostile server; htmx swaps the
+    # attachments panel in again when the volume is detached.
+    page.goto(f"/servers/{world.server.id}/detach/{world.attached.id}/")
+    page.get_by_role("button", name="Detach").click()
+    page.evaluate("window.__stayed = 'yes'")
+    expect(page.locator(f"#status-volumes-{world.attached.id} .badge").first).to_have_text("Detaching")
+    expect(page.get_by_text("No volumes are attached to this server.")).to_be_visible(timeout=BADGE_TIMEOUT)
+    assert page.evaluate("window.__stayed") == "yes"
+    check("server page while detaching")
+
+    # A snapshot taken through the form, with a hostile name, followed live from Creating.
+    page.goto(f"/snapshots/create/?volume_id={world.volume.id}")
+    page.get_by_label("Name").fill(HOSTILE_A)
+    page.get_by_label("Description").fill(HOSTILE_B)
+    page.get_by_role("button", name="Take snapshot").click()
+    expect(page.locator("h1")).to_contain_text('onerror="window.__pwned=1;alert(1)"')
+    page.evaluate("window.__stayed = 'yes'")
+    expect(page.locator(".badge").first).to_have_text("Available", timeout=BADGE_TIMEOUT)
+    assert page.evaluate("window.__stayed") == "yes"
+    check("snapshot page while creating")
+    page.screenshot(path=screenshots / "security-hostile-snapshot.png", full_page=True)
+
+    # Still logged in: nothing logged the user out, deleted or posted anything from the data.
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    assert ran == []
+    assert page.reports["dialogs"] == []
+    assert page.reports["errors"] == []
+    assert csp_reports(page) == []
+    errors = [text for text in page.reports["console"] if text.startswith(("error", "warning"))]
+    assert [text for text in errors if "status of 404" not in text] == []  # 404s: routes without an id
+    # The test itself opened /volumes/delete/ (GET: back to the list) and posted its confirmation
+    # form once; anything else there, or any request to the other targets, came from the data.
+    from_data = [
+        (method, path, kind)
+        for method, path, kind in requests
+        if path in HOSTILE_TARGETS and (kind != "document" or path != "/volumes/delete/")
+    ]
+    assert from_data == []
+    assert [m for m, p, _ in requests if p == "/volumes/delete/"] == ["GET", "POST"]
