@@ -65,7 +65,6 @@ def statuses(request: HttpRequest, kind: str) -> HttpResponse:
             "changed": [(rid, status_info(status)) for rid, status in changed.items()],
             # Re-rendered every time: it carries the statuses shown now, and its interval.
             "poller": poller_context(kind, still_moving, listing_failure=listing.failure),
-            "failure": listing.failure,
         },
         # Without the request: the fragment needs nothing of the page frame, whose context processors
         # (navigation, permission queries) cost more than the rest of a poll (docs/performance.md).
