@@ -11,6 +11,7 @@ B; every test runs twice, once with each as the names, so every field meets ever
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -33,10 +34,21 @@ def world(request, emulator) -> World:
     return world_build(emulator, name, other)
 
 
+INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.I | re.S)
+
+
 def escaping_problems(url: str, html: str, texts: set[str]) -> list[str]:
     problems = [f"{url} renders {fragment!r}" for fragment in live_markup_in(html)]
     problems += [f"{url} does not show {text[:40]!r}… escaped" for text in texts if escaped(text) not in html]
+    # No script element has content (the CSP allows none), so U+2028 and "</script>" can never end
+    # up inside one: in the HTML they are text.
+    problems += [f"{url} has an inline script" for body in INLINE_SCRIPT.findall(html) if body.strip()]
     return problems
+
+
+def header_problems(url: str, response) -> list[str]:
+    """Response headers (HX-Trigger and the like) never carry API text."""
+    return [f"{url}: header {key} carries API text" for key, value in response.items() if "__pwned" in value]
 
 
 def assert_escaped(url: str, html: str, texts: set[str]) -> None:
@@ -50,6 +62,7 @@ def test_every_page_shows_hostile_api_text_escaped(world):
         response = world.client.get(url)
         assert response.status_code == 200, f"{url}: {response.status_code}"
         problems += escaping_problems(url, response.content.decode(), texts)
+        problems += header_problems(url, response)
     assert not problems, "\n".join(problems)
 
 
@@ -83,6 +96,7 @@ def test_htmx_fragments_show_hostile_api_text_escaped(world):
         assert response.status_code == 200, f"{url} #{target}: {response.status_code}"
         assert "<html" not in html, f"{url} #{target} is not a fragment"
         assert_escaped(f"{url} #{target}", html, texts)
+        assert header_problems(url, response) == []
 
 
 def test_live_polls_carry_ids_not_api_text(world):
@@ -171,3 +185,23 @@ def test_a_hostile_fault_message_in_support_pages_and_export(world, emulator):
         exported = json.loads(response.content)  # valid JSON: the message's quotes are escaped
         messages = [row["message"] for row in [exported.get("call", {}), *exported.get("calls", [])] if row]
         assert call.message in messages, url
+
+
+def test_refused_forms_give_hostile_input_back_escaped(world):
+    """A form the console refuses shows what was typed again, escaped, and creates nothing."""
+    w = world
+    ctx = context_of(w.client)
+    before = (len(api.snapshot_list(ctx)), len(api.backup_list(ctx)))
+    text = {"name": w.name, "description": w.other}
+    posts = {
+        # The volume is attached: a snapshot needs Force, a backup is refused.
+        "/snapshots/create/": {"volume_id": w.attached.id, **text},
+        "/backups/create/": {"volume_id": w.attached.id, "container": w.other, **text},
+    }
+    for url, data in posts.items():
+        response = w.client.post(url, data)
+        html = response.content.decode()
+        assert response.status_code in {200, 400, 409}, f"{url}: {response.status_code}"
+        assert "attached" in html  # the reason is given
+        assert_escaped(url, html, {w.name, w.other})
+    assert (len(api.snapshot_list(ctx)), len(api.backup_list(ctx))) == before
