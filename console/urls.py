@@ -19,3 +19,6 @@ urlpatterns = [
     path("support/", include("support.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A body too large to read (or with too many fields) gets a page that says so.
+handler400 = views.bad_request

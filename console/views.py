@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -88,3 +91,15 @@ def switch_region(request: HttpRequest) -> HttpResponse:
         messages.error(request, "That region is not in your project's catalog.")
     next_url = session.safe_next(request, request.POST.get("next"))
     return redirect(next_url or "overview")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 (handler400): a form body over DATA_UPLOAD_MAX_MEMORY_SIZE or with more than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS fields says so, instead of a bare "Bad Request (400)". Rendered
+    without the request, like 500.html: the request's body is what could not be read."""
+    context = {
+        "too_big": isinstance(exception, RequestDataTooBig | TooManyFieldsSent),
+        "max_megabytes": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:g}",
+        "max_fields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+    }
+    return HttpResponseBadRequest(render_to_string("400.html", context))
