@@ -106,7 +106,10 @@ class MetadataRowsMixin:
     """Numbered metadata rows, validated like the API does (string keys of 1-255, values <= 255)."""
 
     def add_metadata_fields(self, rows: int) -> None:
-        self.fields["meta_rows"] = forms.IntegerField(widget=forms.HiddenInput, required=False, initial=rows)
+        # The row count is read leniently by metadata_rows(): a tampered count (not a number, a NUL)
+        # is ignored, never an error on a hidden field that nobody would see. A bare Field has no
+        # validators.
+        self.fields["meta_rows"] = forms.Field(widget=forms.HiddenInput, required=False, initial=rows)
         self.metadata_count = rows
         for i in range(rows):
             self.fields[f"meta_key_{i}"] = forms.CharField(
