@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from backups import selectors, services
 from backups.forms import EXISTING, NEW, BackupCreateForm, BackupRestoreForm
@@ -28,7 +28,7 @@ from console.statuses import DELETED, status_info
 from console.timeline import timeline_for
 from snapshots import services as submissions
 from snapshots.forms import new_submission_key
-from snapshots.selectors import failed_while, listing_error, page_of, status_observed, volume_find
+from snapshots.selectors import failed_while, listing_error, page_of, sort_key, status_observed, volume_find
 from snapshots.views import ALREADY_SENT, MAX_ID, api_failure, not_found
 
 STATUSES = ("creating", "available", "restoring", "deleting", "error")
@@ -58,13 +58,16 @@ def _durations(ctx: CloudContext, backups: Iterable[Backup]) -> dict[tuple[int, 
 
 
 @login_required
+@require_GET
 def backup_list(request: HttpRequest) -> HttpResponse:
     ctx = cloud_context(request)
     listing = listing_get(ctx, "backups")
     volumes = listing_get(ctx, "volumes")
     status = request.GET.get("status", "")[:32]
     volume_id = request.GET.get("volume", "")[:MAX_ID]
-    found = selectors.backup_filter(listing.items, status=status, volume_id=volume_id)
+    name = request.GET.get("q", "").strip()[:255]
+    sort = request.GET.get("sort") or selectors.DEFAULT_SORT
+    found = selectors.backup_filter(listing.items, status=status, volume_id=volume_id, name=name, sort=sort)
     page = page_of(found, request.GET.get("page"))
     durations = _durations(ctx, listing.items)
     rows = []
@@ -80,6 +83,7 @@ def backup_list(request: HttpRequest) -> HttpResponse:
             }
         )
     volume_ids = sorted({b.volume_id for b in listing.items if b.volume_id})
+    sort_field, descending = sort_key(sort, selectors.SORTS, selectors.DEFAULT_SORT)
     context = {
         "rows": rows,
         "page": page,
@@ -87,6 +91,10 @@ def backup_list(request: HttpRequest) -> HttpResponse:
         "matching": len(found),
         "status": status,
         "volume": volume_id,
+        "q": name,
+        "sort_field": sort_field,
+        "descending": descending,
+        "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
         "statuses": sorted(set(STATUSES) | {b.status for b in listing.items if b.status}),
         "volume_choices": [(vid, volumes.by_id.get(vid)) for vid in volume_ids],
         "volumes_loaded": volumes.loaded,
@@ -100,6 +108,7 @@ def backup_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def backup_detail(request: HttpRequest, backup_id: str) -> HttpResponse:
     ctx = cloud_context(request)
     found = _backup(request, ctx, backup_id)
