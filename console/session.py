@@ -150,6 +150,10 @@ def safe_next(request: HttpRequest, candidate: str | None) -> str | None:
     """`candidate` when it is a local URL of this console, else None (no open redirects)."""
     if not candidate:
         return None
+    if not candidate.startswith("/") and "://" not in candidate:
+        # A bare word ("NaN", "overview") is no URL: redirect() would look it up as a view name
+        # and fail with a 500.
+        return None
     if url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
