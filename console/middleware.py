@@ -78,7 +78,10 @@ class CloudSessionMiddleware:
     def page_to_come_back_to(self, request: HttpRequest) -> str:
         if request.htmx:
             # The page the user sees, not the URL of the fragment it asked for.
-            candidate = request.htmx.current_url_abs_path or ""
+            try:
+                candidate = request.htmx.current_url_abs_path or ""
+            except ValueError:  # an HX-Current-URL no browser sends, such as "http://[::1"
+                candidate = ""
         elif request.method == "GET":
             candidate = request.get_full_path()
         else:
