@@ -558,32 +558,30 @@ def test_every_form_refuses_hostile_input_with_a_message(
 
 
 class _PageParser(HTMLParser):
-    """What a page lets a person vary in a GET: parameters of its GET forms and of its links to
-    itself, and the htmx targets it asks for."""
+    """What a page lets a person (or htmx) vary in a GET: the names of its inputs (htmx sends a
+    form's fields as the query of an hx-get), the parameters of its links to itself, and the htmx
+    targets it asks for (`#id`, or the element's own id for `this` and no hx-target)."""
 
     def __init__(self, path: str) -> None:
         super().__init__(convert_charrefs=True)
         self.path = path
         self.params: set[str] = set()
         self.targets: set[str] = set()
-        self.in_get_form = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = dict(attrs)
-        if (target := attr.get("hx-target")) and target.startswith("#"):
-            self.targets.add(target[1:])
-        if tag == "form":
-            self.in_get_form = (attr.get("method") or "get").lower() == "get"
-        elif tag in ("input", "select", "textarea") and self.in_get_form and attr.get("name"):
+        if "hx-get" in attr or "hx-post" in attr:
+            target = attr.get("hx-target") or "this"
+            if target.startswith("#"):
+                self.targets.add(target[1:])
+            elif target == "this" and attr.get("id"):
+                self.targets.add(attr["id"])
+        if tag in ("input", "select", "textarea") and attr.get("name"):
             self.params.add(attr["name"])
         elif tag == "a" and (href := attr.get("href")):
             link = urlsplit(href)
             if link.query and link.path in ("", self.path):
                 self.params.update(part.split("=", 1)[0] for part in link.query.split("&"))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.in_get_form = False
 
 
 def page_inputs(html: str, path: str) -> tuple[set[str], set[str]]:
