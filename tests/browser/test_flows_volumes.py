@@ -130,12 +130,12 @@ def test_clone_then_bootable_volume_from_an_image_followed_live(browser, base_ur
         expect(page.get_by_role("link", name="origin-data")).to_be_visible()  # its source, linked
 
         page.goto("/volumes/create/")
-        page.get_by_label("Size (GB)").fill("8")
-        # The size first: an edit made while the panel reloads for another change is lost (see
-        # var/browser-findings.md); choosing the image reloads the panel with both.
+        # The size typed at once after choosing the image, while the panel reloads for the image:
+        # the panel ends on both (the newer edit replaces the request in flight, none is lost).
         page.get_by_label("From an image (bootable)").select_option(
             label="ubuntu-12.04-server-amd64 (at least 5 GB)"
         )
+        page.get_by_label("Size (GB)").fill("8")
         # 3 GB of origin-data and 3 of its clone, and these 8.
         expect(page.get_by_test_id("quota-gigabytes")).to_contain_text("after: 14 of 3000 GB")
         page.get_by_label("Name", exact=True).fill("ubuntu-boot")
