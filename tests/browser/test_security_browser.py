@@ -274,6 +274,23 @@ def test_hostile_api_text_runs_nothing_in_a_real_browser(watched, slow_emulator,
     check("snapshot page while creating")
     page.screenshot(path=screenshots / "security-hostile-snapshot.png", full_page=True)
 
+    # A backup started through the form (hostile name, description and container), followed live on
+    # the volume's page: htmx swaps the volume's panel (hostile metadata, snapshot and backup names) in.
+    page.goto(f"/backups/create/?volume_id={world.volume.id}")
+    page.get_by_label("Container").fill(HOSTILE_A.replace("/", ""))
+    page.get_by_label("Name").fill(HOSTILE_A)
+    page.get_by_label("Description").fill(HOSTILE_B)
+    page.get_by_role("button", name="Start backup").click()
+    expect(page.locator("h1")).to_contain_text('onerror="window.__pwned=1;alert(1)"')
+    check("backup page while creating")
+    page.goto(f"/volumes/{world.volume.id}/")
+    page.evaluate("window.__stayed = 'yes'")
+    badge = page.locator(f"#status-volumes-{world.volume.id} .badge").first
+    expect(badge).to_have_text("Backing up")
+    expect(badge).to_have_text("Available", timeout=BADGE_TIMEOUT)
+    assert page.evaluate("window.__stayed") == "yes"
+    check("volume page while backing up")
+
     # Still logged in: nothing logged the user out, deleted or posted anything from the data.
     page.goto("/")
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
