@@ -34,6 +34,7 @@ def world(request, emulator) -> World:
     return world_build(emulator, name, other)
 
 
+ERRORS = re.compile(r'class="[^"]*(?:error|alert)[^"]*"[^>]*>\s*([^<]*)')
 INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.I | re.S)
 
 
@@ -205,3 +206,46 @@ def test_refused_forms_give_hostile_input_back_escaped(world):
         assert "attached" in html  # the reason is given
         assert_escaped(url, html, {w.name, w.other})
     assert (len(api.snapshot_list(ctx)), len(api.backup_list(ctx))) == before
+
+
+def test_messages_after_actions_show_hostile_names_escaped(world):
+    """The messages shown after an action name what it acted on: escaped like the rest."""
+    w = world
+
+    def submission(url: str) -> str:
+        return re.search(r'name="submission" value="([^"]+)"', w.client.get(url).content.decode())[1]
+
+    actions = [
+        (
+            f"/servers/{w.server.id}/detach/{w.attached.id}/",
+            {},
+            f"Detaching {w.name} from {w.name}.",
+        ),
+        (
+            "/snapshots/create/",
+            {
+                "volume_id": w.volume.id,
+                "name": w.name,
+                "description": w.other,
+                "submission": submission(f"/snapshots/create/?volume_id={w.volume.id}"),
+            },
+            f"Taking snapshot {w.name} of volume {w.other}.",
+        ),
+        (f"/snapshots/{w.snapshot.id}/delete/", {}, f"Deleting snapshot {w.name}."),
+        (
+            f"/backups/{w.backup.id}/restore/",
+            {
+                "target": "existing",
+                "volume_id": w.volume.id,
+                "confirm": w.other,  # the volume's name, typed to confirm the overwrite
+                "submission": submission(f"/backups/{w.backup.id}/restore/?volume_id={w.volume.id}"),
+            },
+            f"Restoring backup {w.name} into volume {w.other}.",
+        ),
+    ]
+    for url, data, message in actions:
+        response = w.client.post(url, data, follow=True)
+        html = response.content.decode()
+        assert response.status_code == 200, f"{url}: {response.status_code}"
+        assert response.redirect_chain, f"{url} was refused: {ERRORS.findall(html)}"
+        assert_escaped(url, html, {message})
