@@ -31,6 +31,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import Permission
 from django.test import Client, RequestFactory
+from django.test.client import BOUNDARY, encode_multipart
 
 from console import api
 from console.api import http as api_http
@@ -40,6 +41,7 @@ from console.statuses import status_info
 from tests.console.login_helpers import log_in
 from tests.security.conftest import context_of, wait_for
 from tests.security.routes import Route, route_path, routes
+from tests.security.test_csrf import csrf_login
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +80,13 @@ STRUCTURES = (
     "missing-fields",
     "body-over-limit",
     "too-many-fields",
+    "multipart",
+    "multipart-over-limit",
 )
 VARIANTS = [*VALUES, *RAW_VALUES, *STRUCTURES]
+URLENCODED = "application/x-www-form-urlencoded"
+# The body is encoded here: the test client would encode it again for its own MULTIPART_CONTENT.
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 UNKNOWN_FIELDS = [
     ("unknown", TEN_KB),
     ("__proto__", "1"),
@@ -420,15 +427,24 @@ def encode(pairs: list[tuple[str, str]]) -> bytes:
     return urlencode(pairs).encode()
 
 
-def hostile_bodies(form: Form, variant: str) -> list[tuple[str, bytes]]:
-    """(what was done, body) for a variant: one body, or one per field for `nul-in-one-field`."""
+def hostile_bodies(form: Form, variant: str) -> list[tuple[str, bytes, str]]:
+    """(what was done, body, content type) for a variant: one body, or one per field for
+    `nul-in-one-field`. Browsers send these forms urlencoded; a script may send multipart."""
     if variant == "nul-in-one-field":
         # The form as the page filled it, but one field carries a NUL: the others cannot hide it.
         return [
-            (name, encode([(key, value) for key, value in form.baseline if key != name] + [(name, "a\x00b")]))
+            (
+                name,
+                encode([(key, value) for key, value in form.baseline if key != name] + [(name, "a\x00b")]),
+                URLENCODED,
+            )
             for name in form.fields
         ]
-    return [("", hostile_body(form, variant))]
+    if variant.startswith("multipart"):
+        size = django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1 if variant == "multipart-over-limit" else 0
+        data = dict.fromkeys(form.fields or ["comment"], VALUES["markup"] + VALUES["nul"] + "p" * size)
+        return [("", encode_multipart(BOUNDARY, data), MULTIPART)]
+    return [("", hostile_body(form, variant), URLENCODED)]
 
 
 def hostile_body(form: Form, variant: str) -> bytes:
@@ -493,11 +509,13 @@ def accepts_post(client: Client, url: str) -> bool:
 # --- POST: every form, every hostile field set --------------------------------------------------------
 
 
-def check_post(client: Client, emulator, project_id: str, url: str, body: bytes, monkeypatch) -> str:
+def check_post(
+    client: Client, emulator, project_id: str, url: str, body: bytes, content_type: str, monkeypatch
+) -> str:
     """POST `body` to `url`; a description of what went wrong, or "" when all is well."""
     before = cloud_state(emulator, project_id)
     with bodies_sent(monkeypatch) as sent:
-        response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+        response = client.post(url, body, content_type=content_type)
     status = response.status_code
     html = response.content.decode(errors="replace")
     if status >= 500:
@@ -545,9 +563,9 @@ def test_every_form_refuses_hostile_input_with_a_message(
         world_now = world_get(context_of(console))
         url = route_path(route, world_now.route_values(route))
         form = post_form(console, route, url, world_now) or Form(method="post", action=url)
-        for detail, body in hostile_bodies(form, variant):
+        for detail, body, content_type in hostile_bodies(form, variant):
             problem = check_post(
-                console, emulator, module_account["project_id"], form.action, body, monkeypatch
+                console, emulator, module_account["project_id"], form.action, body, content_type, monkeypatch
             )
             if problem:
                 failures.append(f"{variant}{f' ({detail})' if detail else ''}: {problem}")
@@ -673,6 +691,21 @@ def test_a_body_over_the_limit_gets_a_page_that_says_so(console, world, emulator
     assert "Too much to send" in html
     assert "at most 2.5 MB of text in at most 1000 fields" in html
     assert "Nothing was sent to the cloud and nothing was changed." in html
+    assert cloud_state(emulator, module_account["project_id"]) == before
+
+
+def test_with_csrf_checks_the_limit_is_met_first_and_gets_the_same_page(module_account, emulator):
+    """As in production: the CSRF check reads the body before any view, so even a form that takes
+    no input (a delete) is refused whole, before anything happens."""
+    client, token = csrf_login(module_account)
+    world = world_get(context_of(client))
+    before = cloud_state(emulator, module_account["project_id"])
+    body = encode(
+        [("csrfmiddlewaretoken", token), ("x", "p" * (django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))]
+    )
+    response = client.post(f"/backups/{world.doomed_backup}/delete/", body, content_type=URLENCODED)
+    assert response.status_code == 400
+    assert "Too much to send" in response.content.decode()
     assert cloud_state(emulator, module_account["project_id"]) == before
 
 
