@@ -30,13 +30,14 @@ from snapshots import services as submissions
 from snapshots.forms import new_submission_key
 from snapshots.selectors import failed_while, listing_error, page_of, sort_key, status_observed, volume_find
 from snapshots.views import ALREADY_SENT, MAX_ID, api_failure, not_found
+from volumes.selectors import id_is_plausible
 
 STATUSES = ("creating", "available", "restoring", "deleting", "error")
 
 
 def _backup(request: HttpRequest, ctx: CloudContext, backup_id: str) -> Backup | HttpResponse:
     """The project's backup, or the page to answer with instead (404, or the API's failure)."""
-    if len(backup_id) > MAX_ID:
+    if not id_is_plausible(backup_id):  # no API call (and no NUL sent) for what is no id
         return not_found(request, kind="backups", resource_id=backup_id)
     listing = listing_get(ctx, "backups")
     if backup_id in listing.by_id:
@@ -156,7 +157,7 @@ def backup_create(request: HttpRequest) -> HttpResponse:
     volumes = list(volumes_listing.items)
     chosen_id = request.POST.get("volume_id") or request.GET.get("volume_id") or ""
     if request.method == "GET" and chosen_id and chosen_id not in volumes_listing.by_id:
-        if len(chosen_id) > MAX_ID:
+        if not id_is_plausible(chosen_id):
             return not_found(request, kind="backups", resource_id="")
         try:
             volumes.insert(0, volume_find(ctx, volume_id=chosen_id))

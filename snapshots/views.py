@@ -25,6 +25,7 @@ from console.statuses import DELETED, status_info
 from console.timeline import timeline_for
 from snapshots import selectors, services
 from snapshots.forms import SnapshotCreateForm, new_submission_key
+from volumes.selectors import id_is_plausible
 
 MAX_ID = 64
 STATUSES = ("creating", "available", "deleting", "error")
@@ -61,7 +62,7 @@ def api_failure(request: HttpRequest, error: ApiError, *, title: str) -> HttpRes
 
 def _snapshot(request: HttpRequest, ctx: CloudContext, snapshot_id: str) -> Snapshot | HttpResponse:
     """The project's snapshot, or the page to answer with instead (404, or the API's failure)."""
-    if len(snapshot_id) > MAX_ID:
+    if not id_is_plausible(snapshot_id):  # no API call (and no NUL sent) for what is no id
         return not_found(request, kind="snapshots", resource_id=snapshot_id)
     listing = listing_get(ctx, "snapshots")
     if snapshot_id in listing.by_id:
@@ -160,7 +161,7 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" and chosen_id and chosen_id not in volumes_listing.by_id:
         # A volume id in the URL that the inventory does not list: another project's, unknown, or
         # brand new (then the API knows it).
-        if len(chosen_id) > MAX_ID:
+        if not id_is_plausible(chosen_id):
             return not_found(request, kind="snapshots", resource_id="")
         try:
             volumes.insert(0, selectors.volume_find(ctx, volume_id=chosen_id))

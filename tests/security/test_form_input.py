@@ -398,12 +398,12 @@ def cloud_state(emulator, project_id: str) -> CloudState:
 
 @contextmanager
 def bodies_sent(monkeypatch) -> Iterator[list[bytes]]:
-    """Every request body the console sends to the cloud (observed, not replaced)."""
+    """Every request body (and its URL) the console sends to the cloud (observed, not replaced)."""
     sent: list[bytes] = []
     original = api_http._send
 
     def observing(*args, **kwargs):
-        sent.append(kwargs.get("body") or b"")
+        sent.append((kwargs.get("body") or b"") + b" " + kwargs.get("url", "").encode())
         return original(*args, **kwargs)
 
     monkeypatch.setattr(api_http, "_send", observing)
@@ -411,6 +411,11 @@ def bodies_sent(monkeypatch) -> Iterator[list[bytes]]:
         yield sent
     finally:
         monkeypatch.setattr(api_http, "_send", original)
+
+
+def carries_nul(sent: bytes) -> bool:
+    """A NUL byte as it would travel: raw, JSON-escaped, an XML reference or percent-encoded."""
+    return any(form in sent.lower() for form in (b"\x00", b"\\u0000", b"&#0;", b"%00"))
 
 
 # --- building the hostile bodies ----------------------------------------------------------------------
@@ -543,7 +548,7 @@ def check_post(
         problems.append(f"made {after.creates - before.creates} resources from one form")
     if after.over_limit != before.over_limit:
         problems.append("caused a 413 at the cloud")
-    if any(b"\x00" in body or b"\\u0000" in body or b"&#0;" in body for body in sent):
+    if any(carries_nul(body) for body in sent):
         problems.append("sent a NUL byte to the API")
     return "; ".join(problems)
 
@@ -765,3 +770,52 @@ def test_an_ended_session_survives_an_absurd_current_url(
     assert response.status_code in (200, 302) and "/login/" in response.get(
         "HX-Redirect", response.get("Location", "")
     )
+
+
+# Ids as a URL or a query may carry them: none is an id of this project.
+HOSTILE_IDS = {
+    "nul": "abc\x00def",
+    "10kb": TEN_KB,
+    "rtl-emoji": VALUES["rtl-emoji"],
+    "dots": "..",
+    "markup": "<b>x</b>",
+    "spaces": "   ",
+}
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in console_routes() if r.params and r.params != ("kind",)], ids=route_ids
+)
+def test_hostile_ids_in_urls_are_not_found_and_never_reach_the_api_with_a_nul(
+    console, world, emulator, module_account, route, monkeypatch
+):
+    project_id = module_account["project_id"]
+    before = cloud_state(emulator, project_id)
+    failures = []
+    for name, value in HOSTILE_IDS.items():
+        for param in route.params:
+            values = world.route_values(route) | {param: quote(value, safe="")}
+            url = route_path(route, values)
+            if url is None:
+                continue  # the pattern's converter does not take it (an int): Django answers 404
+            for method in ("get", "post"):
+                with bodies_sent(monkeypatch) as sent:
+                    response = getattr(console, method)(url)
+                if response.status_code >= 500:
+                    failures.append(f"{method.upper()} {param}={name}: {response.status_code}")
+                elif response.status_code == 200 and method == "get":
+                    failures.append(f"GET {param}={name}: 200, as if it existed")
+                if any(carries_nul(body) for body in sent):
+                    failures.append(f"{method.upper()} {param}={name}: sent a NUL to the API")
+    assert not failures, f"{route.name}:\n" + "\n".join(failures)
+    after = cloud_state(emulator, project_id)
+    assert (after.writes, after.over_limit) == (before.writes, before.over_limit)
+
+
+@pytest.mark.parametrize("page", ["/snapshots/create/", "/backups/create/", "/servers/attach/"])
+@pytest.mark.parametrize("name", list(HOSTILE_IDS))
+def test_hostile_prefill_ids_never_reach_the_api_with_a_nul(console, world, page, name, monkeypatch):
+    with bodies_sent(monkeypatch) as sent:
+        response = console.get(page, {"volume_id": HOSTILE_IDS[name]})
+    assert response.status_code < 500
+    assert not any(carries_nul(body) for body in sent)
