@@ -223,13 +223,19 @@ def test_hostile_api_text_runs_nothing_in_a_real_browser(watched, slow_emulator,
             if page.locator(selector).count():
                 ran.append(f"{url}: {selector}")
 
-    visited = []
+    visited, too_wide = [], []
+    width = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     for url in hostile_world_pages(world):
         page.goto(url)
         visited.append(url)
         check(url)
+        # Long text without spaces wraps (or scrolls inside its table): the page is never wider.
+        scroll_width, client_width = page.evaluate(width)
+        if scroll_width > client_width:
+            too_wide.append(f"{url}: {scroll_width} px")
     assert f"/servers/{world.server.id}/detach/{world.attached.id}/" in visited
     assert (ran, page.reports["dialogs"], page.reports["errors"]) == ([], [], [])
+    assert too_wide == []
 
     # The text is on the pages, as text.
     page.goto(f"/volumes/{world.volume.id}/")
