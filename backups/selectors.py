@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from console.api.context import CloudContext
 from console.api.records import Backup, Volume
 from console.inventory import listing_get
 from console.models import LifecycleEvent
+from snapshots.selectors import sorted_by
 
 DEFAULT_CONTAINER = "volumebackups"  # spec 4.5.4.4: the container used when none is given
 DELETABLE = ("available", "error")
@@ -23,14 +25,33 @@ SIZE_BUCKETS = ((1, 10), (11, 100), (101, 500), (501, 2047))
 RESTORE_NOTE = "restore of backup {backup_id}"
 
 
-def backup_filter(backups: Iterable[Backup], *, status: str = "", volume_id: str = "") -> list[Backup]:
-    """Backups with this status and of this volume, newest first."""
+# The list's sort orders: parameter -> (label, key). "-created" (newest first) by default.
+SORTS: dict[str, tuple[str, Any]] = {
+    "name": ("Name", lambda b: ((b.name or "").lower(), b.id)),
+    "created": ("Created", lambda b: (b.created_at is not None, b.created_at or 0, b.id)),
+    "size": ("Size", lambda b: (b.size if b.size is not None else -1, b.id)),
+    "status": ("Status", lambda b: (b.status, b.id)),
+}
+DEFAULT_SORT = "-created"
+
+
+def backup_filter(
+    backups: Iterable[Backup],
+    *,
+    status: str = "",
+    volume_id: str = "",
+    name: str = "",
+    sort: str | None = None,
+) -> list[Backup]:
+    """Backups with this status, of this volume and with a name (or id) containing `name`, sorted."""
     found = [
         backup
         for backup in backups
-        if (not status or backup.status == status) and (not volume_id or backup.volume_id == volume_id)
+        if (not status or backup.status == status)
+        and (not volume_id or backup.volume_id == volume_id)
+        and (not name or name.lower() in (backup.name or "").lower() or name == backup.id)
     ]
-    return sorted(found, key=lambda b: (b.created_at is not None, b.created_at or 0, b.id), reverse=True)
+    return sorted_by(found, sort, SORTS, DEFAULT_SORT)
 
 
 def backup_find(ctx: CloudContext, *, backup_id: str) -> Backup:

@@ -7,7 +7,7 @@ status the console observed of a resource): they are about listings, not about s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,10 +63,18 @@ def status_observed(ctx: CloudContext, *, resource_type: str, resource_id: str) 
     return event.to_status if event else None
 
 
-def sort_key(value: str | None) -> tuple[str, bool]:
+def sort_key(
+    value: str | None, sorts: Mapping[str, tuple] = SORTS, default: str = DEFAULT_SORT
+) -> tuple[str, bool]:
     """(field, descending) of a sort parameter such as "-created"; unknown values sort by default."""
-    value = value if value and value.lstrip("-") in SORTS else DEFAULT_SORT
+    value = value if value and value.lstrip("-") in sorts else default
     return value.lstrip("-"), value.startswith("-")
+
+
+def sorted_by(items: Iterable[Any], sort: str | None, sorts: Mapping[str, tuple], default: str) -> list[Any]:
+    """`items` in the order a list page's sort parameter asks for (the lists of snapshots and backups)."""
+    field, descending = sort_key(sort, sorts, default)
+    return sorted(items, key=sorts[field][1], reverse=descending)
 
 
 def snapshot_filter(
@@ -79,8 +87,7 @@ def snapshot_filter(
         if (not status or snapshot.status == status)
         and (not name or name.lower() in (snapshot.display_name or "").lower() or name == snapshot.id)
     ]
-    field, descending = sort_key(sort)
-    return sorted(found, key=SORTS[field][1], reverse=descending)
+    return sorted_by(found, sort, SORTS, DEFAULT_SORT)
 
 
 def snapshot_find(ctx: CloudContext, *, snapshot_id: str) -> Snapshot:

@@ -292,6 +292,31 @@ def test_filter_by_status_and_volume(client_in, ctx):
     assert re.search(r"b-second", of_second)
 
 
+def test_search_by_name_and_sort_by_any_column(client_in, ctx):
+    small = volume_ready(ctx, name="small", size=1)
+    large = volume_ready(ctx, name="large", size=3)
+    for volume, name in ((small, "alpha"), (large, "charlie"), (small, "bravo")):
+        backup_ready(client_in, ctx, volume, name=name)
+    cache.clear()  # the list reads all three from the API
+
+    def order(query: str) -> list[str]:
+        html = client_in.get(f"/backups/?{query}").content.decode()
+        return re.findall(r'href="/backups/[\w-]+/">(alpha|bravo|charlie)</a>', html)
+
+    assert order("") == ["bravo", "charlie", "alpha"]  # newest first
+    assert order("sort=name") == ["alpha", "bravo", "charlie"]
+    assert order("sort=-name") == ["charlie", "bravo", "alpha"]
+    assert order("sort=-size")[0] == "charlie"
+    assert order("sort=created") == ["alpha", "charlie", "bravo"]
+    assert order("sort=bogus") == order("")  # an unknown order is the default one
+    page = client_in.get("/backups/?sort=name").content.decode()
+    assert 'aria-sort="ascending"' in page and 'href="?sort=-name"' in page  # the header flips it
+    found = client_in.get("/backups/?q=RAV", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="backup-results")
+    html = found.content.decode()
+    assert "<html" not in html and "1 backup of 3" in html and "bravo" in html and "alpha" not in html
+    assert 'value="RAV"' in client_in.get("/backups/?q=RAV").content.decode()  # kept in the form
+
+
 def test_fail_delete_says_the_backup_could_not_be_deleted(client_in, ctx):
     volume = volume_ready(ctx)
     backup = backup_ready(client_in, ctx, volume, name="sticky fail-delete")
