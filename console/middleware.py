@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -88,3 +89,22 @@ class CloudSessionMiddleware:
             # A form was posted: go back to the page that showed the form.
             candidate = request.headers.get("Referer", "")
         return session.safe_next(request, candidate) or "/"
+
+
+class MethodNotAllowedPageMiddleware:
+    """A 405 (a view that takes only some methods, e.g. GET /region/) gets a page that says so
+    instead of Django's empty body. The status and the Allow header stay."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or request.htmx:
+            return response
+        allowed = response.get("Allow", "")
+        # The region switcher of this page leads to the overview, not back to this address.
+        context = {"allowed": allowed.replace(", ", " or "), "region_next": "/"}
+        page = render(request, "405.html", context, status=405)
+        page["Allow"] = allowed
+        return page

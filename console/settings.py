@@ -55,8 +55,9 @@ MIDDLEWARE = [
     "console.security.AdminLoginThrottleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Needs the session, the user, messages and request.htmx: keep it last.
+    # Needs the session, the user, messages and request.htmx: keep these two last.
     "console.middleware.CloudSessionMiddleware",
+    "console.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from console import security, session
 from console.api import identity
@@ -73,8 +73,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/login.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """POST logs out. A visit (a typed or bookmarked /logout/) asks first: a GET changes nothing, so
+    no link or image elsewhere can log anyone out."""
+    if request.method == "GET":
+        if not request.user.is_authenticated:
+            return redirect("login")
+        return render(request, "registration/logout.html")
     auth.logout(request)  # flushes the session: the token goes with it
     messages.info(request, "You have logged out.")
     return redirect("login")

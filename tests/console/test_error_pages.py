@@ -4,6 +4,8 @@ import pytest
 from django.test import override_settings
 from django.urls import path
 
+from tests.console.login_helpers import log_in
+
 pytestmark = pytest.mark.django_db
 
 
@@ -29,3 +31,17 @@ def test_server_error_page_says_what_to_do_without_a_traceback(client):
     assert response.status_code == 500
     assert "Something went wrong" in body and "secret internals" not in body
     assert response["X-Request-Id"]
+
+
+def test_a_form_target_opened_as_a_page_says_so(client, account, settings, emulator):
+    settings.IDENTITY_URL = emulator.identity_url
+    assert log_in(client, account).status_code == 302
+    response = client.get("/region/")  # the region switcher's target: POST only
+    body = response.content.decode()
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "Not available this way" in body and "it takes POST only" in body
+    assert "Nothing was changed." in body
+    assert '<input type="hidden" name="next" value="/">' in body  # the region switch leads away
+    # An htmx request keeps the plain 405 (htmx shows no error pages).
+    assert client.get("/region/", headers={"HX-Request": "true"}).content == b""

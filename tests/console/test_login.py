@@ -167,11 +167,14 @@ def test_session_expiry_follows_the_token(client, account):
     assert abs((client.session.get_expiry_date() - expires_at).total_seconds()) < 2
 
 
-def test_logout_is_post_only_and_flushes_the_session(client, account):
+def test_logout_asks_on_a_visit_and_flushes_the_session_on_post(client, account):
     log_in(client, account)
     key = client.session.session_key
 
-    assert client.get("/logout/").status_code == 405
+    asked = client.get("/logout/")  # a typed or bookmarked /logout/ changes nothing: it asks
+    page = asked.content.decode()
+    assert asked.status_code == 200
+    assert "Log out?" in page and 'method="post" action="/logout/"' in page
     assert Session.objects.filter(session_key=key).exists()
 
     response = client.post("/logout/")
