@@ -311,6 +311,7 @@ def test_search_by_name_and_sort_by_any_column(client_in, ctx):
     assert order("sort=bogus") == order("")  # an unknown order is the default one
     page = client_in.get("/backups/?sort=name").content.decode()
     assert 'aria-sort="ascending"' in page and 'href="?sort=-name"' in page  # the header flips it
+    assert '<option value="name" selected>Name (ascending)</option>' in page  # and the form says so
     found = client_in.get("/backups/?q=RAV", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="backup-results")
     html = found.content.decode()
     assert "<html" not in html and "1 backup of 3" in html and "bravo" in html and "alpha" not in html
