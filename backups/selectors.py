@@ -30,7 +30,7 @@ SORTS: dict[str, tuple[str, Any]] = {
     "name": ("Name", lambda b: ((b.name or "").lower(), b.id)),
     "created": ("Created", lambda b: (b.created_at is not None, b.created_at or 0, b.id)),
     "size": ("Size", lambda b: (b.size if b.size is not None else -1, b.id)),
-    "status": ("Status", lambda b: (b.status, b.id)),
+    "status": ("Status", lambda b: (b.status or "", b.id)),
 }
 DEFAULT_SORT = "-created"
 

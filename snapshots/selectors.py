@@ -31,7 +31,7 @@ SORTS: dict[str, tuple[str, Any]] = {
     "name": ("Name", lambda s: (s.name.lower(), s.id)),
     "created": ("Created", lambda s: (s.created_at is None, s.created_at or 0)),
     "size": ("Size", lambda s: (s.size, s.id)),
-    "status": ("Status", lambda s: (s.status, s.id)),
+    "status": ("Status", lambda s: (s.status or "", s.id)),
 }
 DEFAULT_SORT = "-created"
 
