@@ -34,12 +34,12 @@ CREATE_KEY_METADATA = "console-create-key"
 PAGE_SIZE = 25
 
 # Resource ids in URLs: what the API's ids look like; anything else is "not found" without a call.
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 def id_is_plausible(value: str) -> bool:
-    return bool(_ID.match(value or ""))
+    return bool(_ID.fullmatch(value or ""))  # fullmatch: "$" would let a final newline through
 
 
 @dataclass(frozen=True)
