@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from attachments import services
 from attachments.forms import ServerForVolumeForm, VolumeToServerForm
@@ -45,7 +45,7 @@ def _server_or_404(inventory: ServersInventory, server_id: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def server_list(request: HttpRequest) -> HttpResponse:
     inventory = servers_inventory_get(ctx=cloud_context(request))
     if not inventory.servers.loaded:
@@ -60,7 +60,7 @@ def server_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
     inventory = servers_inventory_get(ctx=cloud_context(request))
     if not inventory.loaded:

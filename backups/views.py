@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from backups import selectors, services
 from backups.forms import EXISTING, NEW, BackupCreateForm, BackupRestoreForm
@@ -59,7 +59,7 @@ def _durations(ctx: CloudContext, backups: Iterable[Backup]) -> dict[tuple[int, 
 
 
 @login_required
-@require_GET
+@require_safe
 def backup_list(request: HttpRequest) -> HttpResponse:
     ctx = cloud_context(request)
     listing = listing_get(ctx, "backups")
@@ -109,7 +109,7 @@ def backup_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def backup_detail(request: HttpRequest, backup_id: str) -> HttpResponse:
     ctx = cloud_context(request)
     found = _backup(request, ctx, backup_id)

@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from console.api.identity import identity_probe
 from console.celery import app as celery_app
@@ -65,7 +65,7 @@ CHECKS: dict[str, Callable[[], None]] = {
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     results: dict[str, dict] = {}
     for name, check in CHECKS.items():

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from console.inventory import RESOURCE_TYPES, listing_get
 from console.session import cloud_context
@@ -42,7 +42,7 @@ def parse_followed(values: list[str]) -> dict[str, str]:
 
 
 @login_required
-@require_GET
+@require_safe
 def statuses(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in RESOURCE_TYPES:
         raise Http404

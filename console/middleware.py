@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -88,7 +89,9 @@ class CloudSessionMiddleware:
         else:
             # A form was posted: go back to the page that showed the form.
             candidate = request.headers.get("Referer", "")
-        return session.safe_next(request, candidate) or "/"
+        next_url = session.safe_next(request, candidate) or "/"
+        # Back to "Log out?" after logging in again would be a strange welcome.
+        return "/" if next_url.startswith(reverse("logout")) else next_url
 
 
 class MethodNotAllowedPageMiddleware:

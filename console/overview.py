@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from console import api
 from console.api.context import CloudContext
@@ -156,7 +156,7 @@ def overview_get(*, ctx: CloudContext) -> Overview:
 
 
 @login_required
-@require_GET
+@require_safe
 def overview(request: HttpRequest) -> HttpResponse:
     data = overview_get(ctx=cloud_context(request))
     context = {"overview": data, "charts_id": CHARTS_ID, "refresh_seconds": REFRESH_SECONDS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -104,7 +104,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     DATA_UPLOAD_MAX_NUMBER_FIELDS fields says so, instead of a bare "Bad Request (400)". Rendered
     without the request, like 500.html: the request's body is what could not be read."""
     context = {
-        "too_big": isinstance(exception, RequestDataTooBig | TooManyFieldsSent),
+        "too_big": isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent),
         "max_megabytes": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:g}",
         "max_fields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
     }

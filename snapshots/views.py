@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from console import live
 from console.api.context import CloudContext
@@ -81,7 +81,7 @@ def _snapshot(request: HttpRequest, ctx: CloudContext, snapshot_id: str) -> Snap
 
 
 @login_required
-@require_GET
+@require_safe
 def snapshot_list(request: HttpRequest) -> HttpResponse:
     ctx = cloud_context(request)
     listing = listing_get(ctx, "snapshots")
@@ -123,7 +123,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def snapshot_detail(request: HttpRequest, snapshot_id: str) -> HttpResponse:
     ctx = cloud_context(request)
     found = _snapshot(request, ctx, snapshot_id)

@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from console.api.errors import ApiError, NotFound, Unauthorized, status_error
 from console.api.records import Volume
@@ -125,7 +125,7 @@ def _columns(query: VolumeQuery) -> list[dict]:
 
 
 @login_required
-@require_GET
+@require_safe
 def volume_list(request: HttpRequest) -> HttpResponse:
     ctx = cloud_context(request)
     query = VolumeQuery.from_params(request.GET)
@@ -221,7 +221,7 @@ def _detail_context(request: HttpRequest, volume: Volume) -> dict:
 
 
 @login_required
-@require_GET
+@require_safe
 def volume_detail(request: HttpRequest, volume_id: str) -> HttpResponse:
     fragment = _htmx_target(request) == "volume-live"
     try:
@@ -412,7 +412,7 @@ def _create_answer(
 
 
 @login_required
-@require_GET
+@require_safe
 def volume_create_status(request: HttpRequest, key: str) -> HttpResponse:
     """What became of a create form (after no answer, or while it is still running)."""
     if not create_key_is_valid(key):

@@ -1,6 +1,7 @@
 """The console's own error pages: plain words, no traceback, no private data."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import path
 
@@ -45,3 +46,26 @@ def test_a_form_target_opened_as_a_page_says_so(client, account, settings, emula
     assert '<input type="hidden" name="next" value="/">' in body  # the region switch leads away
     # An htmx request keeps the plain 405 (htmx shows no error pages).
     assert client.get("/region/", headers={"HX-Request": "true"}).content == b""
+
+
+def test_a_form_sent_to_a_page_that_takes_none_says_so(client, account, settings, emulator):
+    settings.IDENTITY_URL = emulator.identity_url
+    assert log_in(client, account).status_code == 302
+    response = client.post("/snapshots/")  # a list: GET (and HEAD) only
+    body = response.content.decode()
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert "This page can only be opened, not sent a form (it takes GET or HEAD only)." in body
+    assert client.head("/snapshots/").status_code == 200
+
+
+@override_settings(DEBUG=False, DATA_UPLOAD_MAX_NUMBER_FILES=2)
+def test_too_many_files_gets_the_too_much_page(client, account, settings, emulator):
+    settings.IDENTITY_URL = emulator.identity_url
+    assert log_in(client, account).status_code == 302
+    files = {f"file{n}": SimpleUploadedFile(f"f{n}.txt", b"x") for n in range(3)}
+    response = client.post("/region/", {"region": "region-b.geo-1", **files})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Too much to send" in body and "nothing was changed" in body
+    assert client.session["cloud"]["region"] == "region-a.geo-1"

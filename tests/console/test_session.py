@@ -109,6 +109,15 @@ def test_revoked_token_sends_the_user_to_login_and_back(logged_in, account, emul
     assert logged_in.get(back["Location"]).status_code == 200
 
 
+def test_a_session_that_ends_on_the_log_out_question_does_not_come_back_to_it(logged_in):
+    stored = logged_in.session
+    stored[session.CLOUD_KEY]["expires_at"] = (timezone.now() - timedelta(seconds=1)).isoformat()
+    stored.save()
+    response = logged_in.get("/logout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/"  # not back to "Log out?" after logging in
+
+
 def test_revoked_token_on_an_htmx_request_redirects_the_whole_page(logged_in, account, emulator):
     emulator.expire_tokens(account["user"])
     response = logged_in.get(
