@@ -130,3 +130,29 @@ def test_snapshot_of_an_attached_volume_needs_force_without_javascript(
         expect(page.locator("h1")).to_have_text(re.compile(r"^Snapshot [0-9a-f-]{36}$"))
     finally:
         context.close()
+
+
+def test_a_header_sort_holds_through_the_next_filter_change(browser, base_url, slow_account):
+    client = Client()
+    assert client_log_in(client, slow_account).status_code == 302
+    ctx = context_of(client)
+    volume = ready_volume(slow_account, name="sorted", size=1)
+    for name in ("bravo", "alpha", "charlie"):
+        api.snapshot_create(ctx, volume_id=volume.id, display_name=name)
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    page: Page = context.new_page()
+    names = page.locator("#snapshot-results tbody tr td:first-child a")
+    try:
+        log_in(page, slow_account, "/snapshots/")
+        expect(names).to_have_text(["charlie", "alpha", "bravo"])  # newest first
+        page.locator("#snapshot-results").get_by_role("link", name="Name").click()  # htmx, results only
+        expect(names).to_have_text(["alpha", "bravo", "charlie"])
+        expect(page.get_by_label("Sort by")).to_have_value("name")  # the form follows the header
+        # The badge poller inside the list (the snapshots are creating) never takes over the URL.
+        page.wait_for_timeout(2500)
+        expect(page).to_have_url(re.compile(r"/snapshots/\?sort=name$"))
+        page.get_by_label("Name", exact=True).press_sequentially("a")  # the next filter keeps the order
+        expect(page).to_have_url(re.compile(r"q=a"))
+        expect(names).to_have_text(["alpha", "bravo", "charlie"])
+    finally:
+        context.close()
