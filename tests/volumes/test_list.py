@@ -98,6 +98,19 @@ def test_htmx_asks_for_the_list_region_only(client_in):
     assert "<html" not in html
 
 
+def test_a_header_sort_travels_to_the_filter_form(client_in):
+    """A column header swaps the list region only; its answer brings the filter form's hidden sort
+    fields along (out of band), so the next filter change keeps the order the header chose."""
+    page = client_in.get("/volumes/?sort=size&dir=desc").content.decode()
+    assert page.count('id="volume-sort-fields"') == 1 and "hx-swap-oob" not in page
+    region = client_in.get(
+        "/volumes/?sort=name&dir=asc", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="volume-list"
+    ).content.decode()
+    assert '<span id="volume-sort-fields" hx-swap-oob="true">' in region
+    assert '<input type="hidden" name="sort" value="name">' in region
+    assert '<input type="hidden" name="dir" value="asc">' in region
+
+
 def test_list_reads_only_the_inventory(client_in, emulator, account):
     ctx = context_of(client_in)
     for index in range(5):
