@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.login import submit_login
 from tests.emulator_process import EmulatorProcess
 from tests.security.hostile_world import pages_of, world_build
 from tests.security.payloads import HOSTILE_A, HOSTILE_B
@@ -70,17 +71,9 @@ def csp_reports(page: Page) -> list[str]:
     return seen + [text for text in page.reports["console"] if any(word in text for word in CSP_WORDS)]
 
 
-def log_in(page: Page, account: dict, *, password: str | None = None) -> None:
-    page.goto("/login/")
-    page.get_by_label("User name").fill(account["user"])
-    page.get_by_label("Password").fill(password or account["password"])
-    page.get_by_label("Project").fill(account["project"])
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_the_console_under_its_policy_reports_no_violation_and_htmx_works(watched, slow_account, screenshots):
     page = watched
-    log_in(page, slow_account)
+    submit_login(page, slow_account)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     response = page.goto("/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
@@ -135,7 +128,7 @@ def test_the_console_under_its_policy_reports_no_violation_and_htmx_works(watche
 
 def test_the_policy_is_enforced(watched, slow_account):
     page = watched
-    log_in(page, slow_account)
+    submit_login(page, slow_account)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     ran = page.evaluate(
         """() => {
@@ -167,9 +160,9 @@ def test_the_console_cannot_be_framed(watched, live_server):
 def test_the_throttle_message_as_a_user_sees_it(watched, slow_account, screenshots):
     page = watched
     for _ in range(5):
-        log_in(page, slow_account, password="wrong")
+        submit_login(page, slow_account, password="wrong")
         expect(page.get_by_role("alert")).to_contain_text("Those credentials were not accepted.")
-    log_in(page, slow_account)
+    submit_login(page, slow_account)
     expect(page.get_by_role("alert")).to_contain_text(
         "Too many login attempts for this user or from this address. Try again in 15 minutes."
     )
@@ -210,7 +203,7 @@ def test_hostile_api_text_runs_nothing_in_a_real_browser(watched, slow_emulator,
     page = watched
     requests: list[tuple[str, str, str]] = []
     page.on("request", lambda r: requests.append((r.method, urlsplit(r.url).path, r.resource_type)))
-    log_in(page, world.account)
+    submit_login(page, world.account)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
     ran: list[str] = []
