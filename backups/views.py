@@ -28,7 +28,14 @@ from console.statuses import DELETED, status_info
 from console.timeline import timeline_for
 from snapshots import services as submissions
 from snapshots.forms import new_submission_key
-from snapshots.selectors import failed_while, listing_error, page_of, sort_key, status_observed, volume_find
+from snapshots.selectors import (
+    failed_while,
+    listing_error,
+    page_of,
+    sort_context,
+    status_observed,
+    volume_find,
+)
 from snapshots.views import ALREADY_SENT, MAX_ID, api_failure, not_found
 from volumes.selectors import id_is_plausible
 
@@ -84,7 +91,6 @@ def backup_list(request: HttpRequest) -> HttpResponse:
             }
         )
     volume_ids = sorted({b.volume_id for b in listing.items if b.volume_id})
-    sort_field, descending = sort_key(sort, selectors.SORTS, selectors.DEFAULT_SORT)
     context = {
         "rows": rows,
         "page": page,
@@ -93,9 +99,7 @@ def backup_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "volume": volume_id,
         "q": name,
-        "sort_field": sort_field,
-        "descending": descending,
-        "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
+        **sort_context(sort, selectors.SORTS, selectors.DEFAULT_SORT),
         "statuses": sorted(set(STATUSES) | {b.status for b in listing.items if b.status}),
         "volume_choices": [(vid, volumes.by_id.get(vid)) for vid in volume_ids],
         "volumes_loaded": volumes.loaded,

@@ -71,6 +71,16 @@ def sort_key(
     return value.lstrip("-"), value.startswith("-")
 
 
+def sort_context(sort: str | None, sorts: Mapping[str, tuple], default: str) -> dict:
+    """What the sortable headers and the "Sort by" field of a list need (components/sort_*.html)."""
+    sort_field, descending = sort_key(sort, sorts, default)
+    return {
+        "sort_field": sort_field,
+        "descending": descending,
+        "sorts": [(key, label) for key, (label, _) in sorts.items()],
+    }
+
+
 def sorted_by(items: Iterable[Any], sort: str | None, sorts: Mapping[str, tuple], default: str) -> list[Any]:
     """`items` in the order a list page's sort parameter asks for (the lists of snapshots and backups)."""
     field, descending = sort_key(sort, sorts, default)

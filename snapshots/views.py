@@ -99,7 +99,6 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         }
         for snapshot in page
     ]
-    sort_field, descending = selectors.sort_key(sort)
     context = {
         "rows": rows,
         "page": page,
@@ -108,10 +107,8 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "q": name,
         "sort": sort,
-        "sort_field": sort_field,
-        "descending": descending,
-        "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
-        "statuses": sorted(set(STATUSES) | {snapshot.status for snapshot in listing.items}),
+        **selectors.sort_context(sort, selectors.SORTS, selectors.DEFAULT_SORT),
+        "statuses": sorted(set(STATUSES) | {s.status for s in listing.items if s.status}),
         "volumes_loaded": volumes.loaded,
         "error": selectors.listing_error(listing),
         "stale_failure": listing.failure if listing.loaded else None,
