@@ -21,6 +21,7 @@ from console import live
 from console.api.context import CloudContext
 from console.api.errors import ApiError, NotFound, Unauthorized
 from console.api.records import Backup
+from console.ids import MAX_ID, id_is_plausible
 from console.inventory import listing_get
 from console.quota import quota_usage
 from console.session import cloud_context
@@ -36,8 +37,7 @@ from snapshots.selectors import (
     status_observed,
     volume_find,
 )
-from snapshots.views import ALREADY_SENT, MAX_ID, api_failure, not_found
-from volumes.selectors import id_is_plausible
+from snapshots.views import ALREADY_SENT, api_failure, not_found
 
 STATUSES = ("creating", "available", "restoring", "deleting", "error")
 

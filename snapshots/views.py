@@ -18,6 +18,7 @@ from console import live
 from console.api.context import CloudContext
 from console.api.errors import ApiError, NotFound, Unauthorized
 from console.api.records import Snapshot
+from console.ids import MAX_ID, id_is_plausible
 from console.inventory import listing_get
 from console.quota import quota_usage
 from console.session import cloud_context
@@ -25,9 +26,7 @@ from console.statuses import DELETED, status_info
 from console.timeline import timeline_for
 from snapshots import selectors, services
 from snapshots.forms import SnapshotCreateForm, new_submission_key
-from volumes.selectors import id_is_plausible
 
-MAX_ID = 64
 STATUSES = ("creating", "available", "deleting", "error")
 ALREADY_SENT = (
     "This form was already sent and is still being processed. Wait a moment, then look at the list."

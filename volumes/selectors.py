@@ -6,7 +6,6 @@ for a volume the listing does not have (yet).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from urllib.parse import quote, urlencode
 from console import api
 from console.api.context import CloudContext
 from console.api.records import Backup, Snapshot, Volume
+from console.ids import id_is_plausible
 from console.inventory import Listing, listing_get
 from console.statuses import StatusInfo, status_info
 
@@ -33,13 +33,7 @@ DELETABLE = ("available", "error", "error_restoring", "error_attaching")
 CREATE_KEY_METADATA = "console-create-key"
 PAGE_SIZE = 25
 
-# Resource ids in URLs: what the API's ids look like; anything else is "not found" without a call.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
-
-
-def id_is_plausible(value: str) -> bool:
-    return bool(_ID.fullmatch(value or ""))  # fullmatch: "$" would let a final newline through
 
 
 @dataclass(frozen=True)

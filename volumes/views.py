@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from console.api.errors import ApiError, NotFound, Unauthorized, status_error
 from console.api.records import Volume
+from console.ids import id_is_plausible
 from console.inventory import Listing, listing_get, listing_invalidate
 from console.live import poller_context
 from console.quota import quota_usage
@@ -46,7 +47,6 @@ from volumes.selectors import (
     SORT_LABELS,
     Lookups,
     VolumeQuery,
-    id_is_plausible,
     lookups_from,
     volume_actions,
     volume_attached,
