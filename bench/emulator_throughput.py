@@ -30,9 +30,17 @@ from tests.emulator_process import FAST, EmulatorProcess  # noqa: E402
 
 def token_for(emulator: EmulatorProcess, name: str) -> tuple[str, str]:
     info = emulator.new_account(name)
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": name, "domain": {"id": "default"}, "password": f"{name}-password"}}},
-        "scope": {"project": {"name": name, "domain": {"id": "default"}}}}}
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": name, "domain": {"id": "default"}, "password": f"{name}-password"}
+                },
+            },
+            "scope": {"project": {"name": name, "domain": {"id": "default"}}},
+        }
+    }
     r = requests.post(f"{emulator.url}/v3/auth/tokens", json=body, timeout=10)
     r.raise_for_status()
     return r.headers["X-Subject-Token"], info["project_id"]
@@ -43,8 +51,9 @@ def make_volumes(emulator: EmulatorProcess, token: str, project: str, count: int
         s.headers.update({"X-Auth-Token": token, "Accept": "application/json"})
         base = emulator.volume_url(project)
         for i in range(count):
-            body = {"volume": {"size": 1 + i % 5, "display_name": f"bench-{i:03d}",
-                               "metadata": {"n": str(i)}}}
+            body = {
+                "volume": {"size": 1 + i % 5, "display_name": f"bench-{i:03d}", "metadata": {"n": str(i)}}
+            }
             r = s.post(f"{base}/volumes", json=body, timeout=10)
             r.raise_for_status()
         deadline = time.monotonic() + 60
@@ -105,13 +114,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--volumes", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=50, help="requests per thread before timing")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="measure every row this many times (interleaved); report the median round")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure every row this many times (interleaved); report the median round",
+    )
     args = parser.parse_args()
 
-    emulator = EmulatorProcess(env={**FAST, "EMULATOR_RATE": "0",
-                                    "EMULATOR_QUOTA_VOLUMES": str(max(10, args.volumes)),
-                                    "EMULATOR_QUOTA_GIGABYTES": "-1"}).start()
+    emulator = EmulatorProcess(
+        env={
+            **FAST,
+            "EMULATOR_RATE": "0",
+            "EMULATOR_QUOTA_VOLUMES": str(max(10, args.volumes)),
+            "EMULATOR_QUOTA_GIGABYTES": "-1",
+        }
+    ).start()
     try:
         token, project = token_for(emulator, "bench")
         make_volumes(emulator, token, project, args.volumes)
@@ -142,21 +160,29 @@ def main() -> None:
         emulator.stop()
 
     print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.argv])}")
-    print(f"emulator: rate limit off, {args.volumes} volumes in one project;"
-          f" {args.requests} timed requests per row after {args.warmup} warm-up requests per thread;"
-          f" median of {args.rounds} interleaved rounds (req/s range in brackets)")
+    print(
+        f"emulator: rate limit off, {args.volumes} volumes in one project;"
+        f" {args.requests} timed requests per row after {args.warmup} warm-up requests per thread;"
+        f" median of {args.rounds} interleaved rounds (req/s range in brackets)"
+    )
     print()
-    print(f"{'endpoint':<22} {'threads':>7} {'requests':>8} {'errors':>6} {'median ms':>10} {'p95 ms':>8}"
-          f" {'req/s':>8}  {'bytes':>7}  range")
+    print(
+        f"{'endpoint':<22} {'threads':>7} {'requests':>8} {'errors':>6} {'median ms':>10} {'p95 ms':>8}"
+        f" {'req/s':>8}  {'bytes':>7}  range"
+    )
     for label, threads, m in rows:
-        print(f"{label:<22} {threads:>7} {m['requests']:>8} {m['errors']:>6} {m['median_ms']:>10.2f}"
-              f" {m['p95_ms']:>8.2f} {m['rps']:>8.0f}  {m['bytes']:>7}  [{m['low']:.0f}-{m['high']:.0f}]")
+        print(
+            f"{label:<22} {threads:>7} {m['requests']:>8} {m['errors']:>6} {m['median_ms']:>10.2f}"
+            f" {m['p95_ms']:>8.2f} {m['rps']:>8.0f}  {m['bytes']:>7}  [{m['low']:.0f}-{m['high']:.0f}]"
+        )
     print()
     by = {(label, threads): m for label, threads, m in rows}
     for threads in args.threads:
         detail, base = by[("GET /volumes/detail", threads)], by[("GET /_emulator/stats", threads)]
-        print(f"{threads} thread(s): /volumes/detail runs at {detail['rps'] / base['rps']:.2f}x"
-              f" the baseline's requests/s ({detail['rps']:.0f} vs {base['rps']:.0f})")
+        print(
+            f"{threads} thread(s): /volumes/detail runs at {detail['rps'] / base['rps']:.2f}x"
+            f" the baseline's requests/s ({detail['rps']:.0f} vs {base['rps']:.0f})"
+        )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,11 @@ def compute_only_catalog() -> list[dict]:
         {
             "type": "compute",
             "endpoints": [
-                {"interface": "public", "region": "region-a.geo-1", "url": "http://c.invalid/v2/10000000000001"}
+                {
+                    "interface": "public",
+                    "region": "region-a.geo-1",
+                    "url": "http://c.invalid/v2/10000000000001",
+                }
             ],
         }
     ]

@@ -45,8 +45,9 @@ def make_session(cfg, identity=None):
 
 
 def cinder(cfg, identity=None, retries=0):
-    return cinder_client.Client("1", session=make_session(cfg, identity), region_name=cfg["region"],
-                                retries=retries)
+    return cinder_client.Client(
+        "1", session=make_session(cfg, identity), region_name=cfg["region"], retries=retries
+    )
 
 
 def nova(cfg):
@@ -236,8 +237,10 @@ def cinder_rate_limited(cfg):
     return out
 
 
-SCENARIOS = {f.__name__: f for f in (cinder_lifecycle, cinder_errors, cinder_identities, nova_attachments,
-                                     cinder_rate_limited)}
+SCENARIOS = {
+    f.__name__: f
+    for f in (cinder_lifecycle, cinder_errors, cinder_identities, nova_attachments, cinder_rate_limited)
+}
 
 if __name__ == "__main__":
     result = SCENARIOS[sys.argv[1]](json.loads(sys.argv[2]))

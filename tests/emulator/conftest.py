@@ -81,8 +81,9 @@ def v3_auth_body(user: str, password: str, project: str | None = None, project_i
 
 
 def v3_token(emulator: EmulatorProcess, user: str, password: str, project: str) -> tuple[str, dict]:
-    r = requests.post(f"{emulator.url}/v3/auth/tokens", json=v3_auth_body(user, password, project),
-                      timeout=TIMEOUT)
+    r = requests.post(
+        f"{emulator.url}/v3/auth/tokens", json=v3_auth_body(user, password, project), timeout=TIMEOUT
+    )
     assert r.status_code == 201, r.text
     return r.headers["X-Subject-Token"], r.json()
 
@@ -97,8 +98,9 @@ class Api:
 
     def __post_init__(self):
         if not self.token:
-            self.token = v3_token(self.emulator, self.account["user"], self.account["password"],
-                                  self.account["project"])[0]
+            self.token = v3_token(
+                self.emulator, self.account["user"], self.account["password"], self.account["project"]
+            )[0]
 
     @property
     def project_id(self) -> str:
@@ -116,8 +118,17 @@ class Api:
         return Api(self.emulator, self.account, region=region, token=self.token)
 
     # --- raw calls -----------------------------------------------------------------------------------
-    def request(self, method: str, url: str, body=None, fmt: str = "json", *, token: str | None = None,
-                headers: dict | None = None, data: bytes | str | None = None) -> Reply:
+    def request(
+        self,
+        method: str,
+        url: str,
+        body=None,
+        fmt: str = "json",
+        *,
+        token: str | None = None,
+        headers: dict | None = None,
+        data: bytes | str | None = None,
+    ) -> Reply:
         hdrs = {"Accept": f"application/{fmt}"}
         tok = self.token if token is None else token
         if tok:
@@ -145,15 +156,17 @@ class Api:
         vol = r.body["volume"]
         return self.wait("volumes", vol["id"], wait) if wait else vol
 
-    def create_snapshot(self, volume_id: str, fmt: str = "json", wait: str | None = "available",
-                        **fields) -> dict:
+    def create_snapshot(
+        self, volume_id: str, fmt: str = "json", wait: str | None = "available", **fields
+    ) -> dict:
         r = self.vol("POST", "/snapshots", {"snapshot": {"volume_id": volume_id, **fields}}, fmt)
         assert r.status == 200, r
         snap = r.body["snapshot"]
         return self.wait("snapshots", snap["id"], wait) if wait else snap
 
-    def create_backup(self, volume_id: str, fmt: str = "json", wait: str | None = "available",
-                      **fields) -> dict:
+    def create_backup(
+        self, volume_id: str, fmt: str = "json", wait: str | None = "available", **fields
+    ) -> dict:
         r = self.vol("POST", "/backups", {"backup": {"volume_id": volume_id, **fields}}, fmt)
         assert r.status == 202, r
         backup = r.body["backup"]
@@ -195,10 +208,15 @@ class Api:
         assert r.status == 200, r
         return r.body["images"]
 
-    def attach(self, server_id: str, volume_id: str, fmt: str = "json", wait: str | None = "in-use",
-               **extra) -> Reply:
-        r = self.comp("POST", f"/servers/{server_id}/os-volume_attachments",
-                      {"volumeAttachment": {"volumeId": volume_id, **extra}}, fmt)
+    def attach(
+        self, server_id: str, volume_id: str, fmt: str = "json", wait: str | None = "in-use", **extra
+    ) -> Reply:
+        r = self.comp(
+            "POST",
+            f"/servers/{server_id}/os-volume_attachments",
+            {"volumeAttachment": {"volumeId": volume_id, **extra}},
+            fmt,
+        )
         if wait and r.status == 200:
             self.wait("volumes", volume_id, wait)
         return r

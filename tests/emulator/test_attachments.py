@@ -23,8 +23,9 @@ def test_each_project_has_servers_in_every_zone(api, region):
 def test_attach_list_get_detach(api, fmt):
     server = api.server_in("az2")
     vol = api.create_volume()
-    r = api.comp("POST", f"/servers/{server}/os-volume_attachments",
-                 {"volumeAttachment": {"volumeId": vol["id"]}}, fmt)
+    r = api.comp(
+        "POST", f"/servers/{server}/os-volume_attachments", {"volumeAttachment": {"volumeId": vol["id"]}}, fmt
+    )
     assert r.status == 200, r
     att = r.body["volumeAttachment"]
     assert set(att) >= ATTACHMENT_KEYS, att
@@ -74,8 +75,10 @@ def test_device_is_assigned_from_vdc_upward_whatever_was_asked(api):
     api.detach(server, first["id"])
     a3 = api.attach(server, third["id"], device="/dev/vdq")
     assert a3.body["volumeAttachment"]["device"] == "/dev/vdc"
-    devices = {a["volumeId"]: a["device"]
-               for a in api.comp("GET", f"/servers/{server}/os-volume_attachments").body["volumeAttachments"]}
+    devices = {
+        a["volumeId"]: a["device"]
+        for a in api.comp("GET", f"/servers/{server}/os-volume_attachments").body["volumeAttachments"]
+    }
     assert devices == {second["id"]: "/dev/vdd", third["id"]: "/dev/vdc"}
 
 
@@ -89,8 +92,12 @@ def test_devices_are_counted_per_server(api):
 @pytest.mark.parametrize(("vol_az", "server_az_"), [("az1", "az2"), ("az3", "az1"), ("az2", "az3")])
 def test_attach_only_within_the_same_zone(api, fmt, vol_az, server_az_):
     vol = api.create_volume(availability_zone=vol_az)
-    r = api.comp("POST", f"/servers/{api.server_in(server_az_)}/os-volume_attachments",
-                 {"volumeAttachment": {"volumeId": vol["id"]}}, fmt)
+    r = api.comp(
+        "POST",
+        f"/servers/{api.server_in(server_az_)}/os-volume_attachments",
+        {"volumeAttachment": {"volumeId": vol["id"]}},
+        fmt,
+    )
     assert_fault(r, 400)
     now = api.show("volumes", vol["id"])
     assert (now["status"], now["attachments"]) == ("available", [])
@@ -101,12 +108,22 @@ def test_attached_volume_cannot_be_attached_again_or_deleted(api):
     server = api.server_in("az2")
     vol = api.create_volume()
     api.attach(server, vol["id"])
-    assert_fault(api.comp("POST", f"/servers/{server}/os-volume_attachments",
-                          {"volumeAttachment": {"volumeId": vol["id"]}}), 400)
+    assert_fault(
+        api.comp(
+            "POST", f"/servers/{server}/os-volume_attachments", {"volumeAttachment": {"volumeId": vol["id"]}}
+        ),
+        400,
+    )
     others = [s["id"] for s in api.servers() if server_az(s) == "az2" and s["id"] != server]
     for other in others:
-        assert_fault(api.comp("POST", f"/servers/{other}/os-volume_attachments",
-                              {"volumeAttachment": {"volumeId": vol["id"]}}), 400)
+        assert_fault(
+            api.comp(
+                "POST",
+                f"/servers/{other}/os-volume_attachments",
+                {"volumeAttachment": {"volumeId": vol["id"]}},
+            ),
+            400,
+        )
     assert_fault(api.vol("DELETE", f"/volumes/{vol['id']}"), 400)
     now = api.show("volumes", vol["id"])
     assert now["status"] == "in-use" and len(now["attachments"]) == 1
@@ -114,18 +131,36 @@ def test_attached_volume_cannot_be_attached_again_or_deleted(api):
 
 def test_errored_volume_cannot_be_attached(api):
     vol = api.create_volume(display_name="x fail-create", wait="error")
-    assert_fault(api.comp("POST", f"/servers/{api.server_in('az2')}/os-volume_attachments",
-                          {"volumeAttachment": {"volumeId": vol["id"]}}), 400)
+    assert_fault(
+        api.comp(
+            "POST",
+            f"/servers/{api.server_in('az2')}/os-volume_attachments",
+            {"volumeAttachment": {"volumeId": vol["id"]}},
+        ),
+        400,
+    )
     assert api.show("volumes", vol["id"])["status"] == "error"
 
 
 def test_unknown_volume_server_or_attachment_is_404(api):
     server = api.server_in("az2")
     vol = api.create_volume()
-    assert_fault(api.comp("POST", f"/servers/{server}/os-volume_attachments",
-                          {"volumeAttachment": {"volumeId": "no-such-volume"}}), 404)
-    assert_fault(api.comp("POST", "/servers/no-such-server/os-volume_attachments",
-                          {"volumeAttachment": {"volumeId": vol["id"]}}), 404)
+    assert_fault(
+        api.comp(
+            "POST",
+            f"/servers/{server}/os-volume_attachments",
+            {"volumeAttachment": {"volumeId": "no-such-volume"}},
+        ),
+        404,
+    )
+    assert_fault(
+        api.comp(
+            "POST",
+            "/servers/no-such-server/os-volume_attachments",
+            {"volumeAttachment": {"volumeId": vol["id"]}},
+        ),
+        404,
+    )
     assert_fault(api.comp("GET", "/servers/no-such-server/os-volume_attachments"), 404)
     assert_fault(api.comp("GET", f"/servers/{server}/os-volume_attachments/{vol['id']}"), 404)
     assert_fault(api.comp("DELETE", f"/servers/{server}/os-volume_attachments/{vol['id']}"), 404)
@@ -134,18 +169,34 @@ def test_unknown_volume_server_or_attachment_is_404(api):
 
 def test_missing_volume_id_is_400(api):
     server = api.server_in("az2")
-    assert_fault(api.comp("POST", f"/servers/{server}/os-volume_attachments",
-                          {"volumeAttachment": {"device": "/dev/vdc"}}), 400)
+    assert_fault(
+        api.comp(
+            "POST", f"/servers/{server}/os-volume_attachments", {"volumeAttachment": {"device": "/dev/vdc"}}
+        ),
+        400,
+    )
 
 
 def test_another_projects_volume_or_server_is_404(api, other_api):
     theirs = other_api.create_volume()
     their_server = other_api.server_in("az2")
     mine = api.create_volume()
-    assert_fault(api.comp("POST", f"/servers/{api.server_in('az2')}/os-volume_attachments",
-                          {"volumeAttachment": {"volumeId": theirs["id"]}}), 404)
-    assert_fault(api.comp("POST", f"/servers/{their_server}/os-volume_attachments",
-                          {"volumeAttachment": {"volumeId": mine["id"]}}), 404)
+    assert_fault(
+        api.comp(
+            "POST",
+            f"/servers/{api.server_in('az2')}/os-volume_attachments",
+            {"volumeAttachment": {"volumeId": theirs["id"]}},
+        ),
+        404,
+    )
+    assert_fault(
+        api.comp(
+            "POST",
+            f"/servers/{their_server}/os-volume_attachments",
+            {"volumeAttachment": {"volumeId": mine["id"]}},
+        ),
+        404,
+    )
     assert_fault(api.comp("GET", f"/servers/{their_server}/os-volume_attachments"), 404)
     assert other_api.show("volumes", theirs["id"])["status"] == "available"
     assert api.show("volumes", mine["id"])["status"] == "available"
@@ -155,8 +206,14 @@ def test_server_of_the_other_region_is_404(api):
     server_a = api.server_in("az2")
     b = api.in_region(REGION_B)
     vol_b = b.create_volume()
-    assert_fault(b.comp("POST", f"/servers/{server_a}/os-volume_attachments",
-                        {"volumeAttachment": {"volumeId": vol_b["id"]}}), 404)
+    assert_fault(
+        b.comp(
+            "POST",
+            f"/servers/{server_a}/os-volume_attachments",
+            {"volumeAttachment": {"volumeId": vol_b["id"]}},
+        ),
+        404,
+    )
 
 
 def test_fail_attach_word_ends_in_error_attaching(api):

@@ -7,8 +7,19 @@ import pytest
 from tests.emulator.conftest import assert_fault
 
 FORMATS = ["json", "xml"]
-DETAIL_KEYS = {"availability_zone", "container", "created_at", "description", "fail_reason", "id", "name",
-               "object_count", "size", "status", "volume_id"}
+DETAIL_KEYS = {
+    "availability_zone",
+    "container",
+    "created_at",
+    "description",
+    "fail_reason",
+    "id",
+    "name",
+    "object_count",
+    "size",
+    "status",
+    "volume_id",
+}
 
 
 def _check_links(backup: dict, project_id: str) -> None:
@@ -21,8 +32,12 @@ def _check_links(backup: dict, project_id: str) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_create_is_202_with_id_and_name_then_available(api, fmt):
     vol = api.create_volume(size=2, availability_zone="az3")
-    r = api.vol("POST", "/backups", {"backup": {"volume_id": vol["id"], "name": "weekly",
-                                                "description": "full copy"}}, fmt)
+    r = api.vol(
+        "POST",
+        "/backups",
+        {"backup": {"volume_id": vol["id"], "name": "weekly", "description": "full copy"}},
+        fmt,
+    )
     assert r.status == 202, r
     created = r.body["backup"]
     assert created["name"] == "weekly"
@@ -197,8 +212,9 @@ def test_another_projects_backup_is_404(api, other_api):
     mine = api.create_volume()
     assert_fault(api.vol("GET", f"/backups/{backup['id']}"), 404)
     assert_fault(api.vol("DELETE", f"/backups/{backup['id']}"), 404)
-    assert_fault(api.vol("POST", f"/backups/{backup['id']}/restore", {"restore": {"volume_id": mine["id"]}}),
-                 404)
+    assert_fault(
+        api.vol("POST", f"/backups/{backup['id']}/restore", {"restore": {"volume_id": mine["id"]}}), 404
+    )
     assert api.listing("backups") == []
     # and the other way round: my backup cannot be restored into their volume
     my_backup = api.create_backup(mine["id"])
@@ -218,8 +234,14 @@ def test_a_volume_being_backed_up_is_busy(slow_api):
     assert_fault(api.vol("POST", "/backups", {"backup": {"volume_id": vol["id"]}}), 400)
     assert_fault(api.vol("DELETE", f"/volumes/{vol['id']}"), 400)
     assert_fault(api.vol("POST", f"/backups/{old['id']}/restore", {"restore": {"volume_id": vol["id"]}}), 400)
-    assert_fault(api.comp("POST", f"/servers/{api.server_in('az2')}/os-volume_attachments",
-                          {"volumeAttachment": {"volumeId": vol["id"]}}), 400)
+    assert_fault(
+        api.comp(
+            "POST",
+            f"/servers/{api.server_in('az2')}/os-volume_attachments",
+            {"volumeAttachment": {"volumeId": vol["id"]}},
+        ),
+        400,
+    )
     assert len(api.listing("backups")) == 2
     assert api.wait("volumes", vol["id"], "available")["attachments"] == []
 

@@ -34,8 +34,16 @@ def test_concurrent_creates_never_exceed_the_quota(api):
 def test_concurrent_attaches_of_one_volume_let_exactly_one_in(api):
     servers = [s["id"] for s in api.servers() if s.get("OS-EXT-AZ:availability_zone") == "az2"]
     vol = api.create_volume()
-    calls = [("comp", "POST", f"/servers/{server}/os-volume_attachments",
-              {"volumeAttachment": {"volumeId": vol["id"]}}) for server in servers for _ in range(4)]
+    calls = [
+        (
+            "comp",
+            "POST",
+            f"/servers/{server}/os-volume_attachments",
+            {"volumeAttachment": {"volumeId": vol["id"]}},
+        )
+        for server in servers
+        for _ in range(4)
+    ]
     replies = _at_once(api, calls)
     assert sorted(r.status for r in replies) == [200] + [400] * (len(calls) - 1)
     assert len(api.wait("volumes", vol["id"], "in-use")["attachments"]) == 1
@@ -46,8 +54,18 @@ def test_concurrent_attaches_to_one_server_get_distinct_devices(api):
     vols = [api.create_volume(wait=None)["id"] for _ in range(6)]
     for vid in vols:
         api.wait("volumes", vid, "available")
-    replies = _at_once(api, [("comp", "POST", f"/servers/{server}/os-volume_attachments",
-                              {"volumeAttachment": {"volumeId": vid}}) for vid in vols])
+    replies = _at_once(
+        api,
+        [
+            (
+                "comp",
+                "POST",
+                f"/servers/{server}/os-volume_attachments",
+                {"volumeAttachment": {"volumeId": vid}},
+            )
+            for vid in vols
+        ],
+    )
     assert [r.status for r in replies] == [200] * 6
     devices = sorted(r.body["volumeAttachment"]["device"] for r in replies)
     assert devices == [f"/dev/vd{c}" for c in "cdefgh"]
@@ -57,8 +75,13 @@ def test_concurrent_snapshot_and_delete_leave_a_consistent_state(api):
     """Snapshotting while deleting: either the delete wins (no snapshot) or the snapshot does (no delete)."""
     for _ in range(3):
         vol = api.create_volume()
-        snap, delete = _at_once(api, [("vol", "POST", "/snapshots", {"snapshot": {"volume_id": vol["id"]}}),
-                                      ("vol", "DELETE", f"/volumes/{vol['id']}", None)])
+        snap, delete = _at_once(
+            api,
+            [
+                ("vol", "POST", "/snapshots", {"snapshot": {"volume_id": vol["id"]}}),
+                ("vol", "DELETE", f"/volumes/{vol['id']}", None),
+            ],
+        )
         assert (snap.status, delete.status) in ((200, 400), (400, 202)), (snap, delete)
         if snap.status == 200:
             api.wait("snapshots", snap.body["snapshot"]["id"], "available")

@@ -62,13 +62,16 @@ def test_malformed_or_missing_bodies_are_400(api, world, base, method, path):
         assert api.show("backups", world["backup"])["status"] == "available"
 
 
-@pytest.mark.parametrize(("fmt", "body"), [
-    ("json", {"vol": {"size": 1}}),
-    ("xml", {"vol": {"size": 1}}),
-    ("json", {"volume": "size=1"}),
-    ("json", {"volume": [1]}),
-    ("json", {"volume": None}),
-])
+@pytest.mark.parametrize(
+    ("fmt", "body"),
+    [
+        ("json", {"vol": {"size": 1}}),
+        ("xml", {"vol": {"size": 1}}),
+        ("json", {"volume": "size=1"}),
+        ("json", {"volume": [1]}),
+        ("json", {"volume": None}),
+    ],
+)
 def test_body_without_the_resource_object_is_400(api, fmt, body):
     assert_fault(api.vol("POST", "/volumes", body, fmt), 400)
     assert api.count() == 0
@@ -102,18 +105,21 @@ def test_metadata_must_be_a_dict(api, world, metadata):
     assert api.show("volumes", world["volume"])["metadata"] == {}
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("display_name", {"a": 1}),
-    ("display_name", ["x"]),
-    ("display_description", {"a": 1}),
-    ("availability_zone", 2),
-    ("snapshot_id", ["x"]),
-    ("source_volid", {"id": "x"}),
-    ("imageRef", 5),
-    ("size", [1]),
-    ("size", {"gb": 1}),
-    ("size", 10**30),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("display_name", {"a": 1}),
+        ("display_name", ["x"]),
+        ("display_description", {"a": 1}),
+        ("availability_zone", 2),
+        ("snapshot_id", ["x"]),
+        ("source_volid", {"id": "x"}),
+        ("imageRef", 5),
+        ("size", [1]),
+        ("size", {"gb": 1}),
+        ("size", 10**30),
+    ],
+)
 def test_wrong_types_in_create_volume_are_400(api, field, value):
     body = {"volume": {"size": 1, field: value}}
     assert_fault(api.vol("POST", "/volumes", body), 400)
@@ -127,11 +133,14 @@ def test_snapshot_force_must_be_a_boolean(api, world, force):
     assert api.count("snapshots") == 0
 
 
-@pytest.mark.parametrize(("kind", "body"), [
-    ("snapshots", {"snapshot": {"volume_id": 5}}),
-    ("backups", {"backup": {"volume_id": ["x"]}}),
-    ("backups", {"backup": {"volume_id": "{volume}", "container": {"a": 1}}}),
-])
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("snapshots", {"snapshot": {"volume_id": 5}}),
+        ("backups", {"backup": {"volume_id": ["x"]}}),
+        ("backups", {"backup": {"volume_id": "{volume}", "container": {"a": 1}}}),
+    ],
+)
 def test_wrong_types_in_other_creates_are_4xx(api, world, kind, body):
     inner = next(iter(body.values()))
     inner.update({k: v.format(**world) for k, v in inner.items() if isinstance(v, str)})
@@ -150,17 +159,20 @@ def test_restore_with_a_bad_volume_id_type(api, world):
     assert api.count() == 1
 
 
-@pytest.mark.parametrize(("base", "method", "path"), [
-    ("vol", "GET", "/nothing-here"),
-    ("vol", "GET", "/volumes/detail/extra"),
-    ("vol", "PATCH", "/volumes"),
-    ("vol", "DELETE", "/volumes"),
-    ("vol", "PUT", "/snapshots/{volume}"),
-    ("vol", "GET", "/volumes/%00"),
-    ("vol", "GET", "/volumes/" + "x" * 5000),
-    ("comp", "GET", "/servers/{server}/os-volume_attachments/{volume}/more"),
-    ("comp", "PUT", "/servers/{server}/os-volume_attachments"),
-])
+@pytest.mark.parametrize(
+    ("base", "method", "path"),
+    [
+        ("vol", "GET", "/nothing-here"),
+        ("vol", "GET", "/volumes/detail/extra"),
+        ("vol", "PATCH", "/volumes"),
+        ("vol", "DELETE", "/volumes"),
+        ("vol", "PUT", "/snapshots/{volume}"),
+        ("vol", "GET", "/volumes/%00"),
+        ("vol", "GET", "/volumes/" + "x" * 5000),
+        ("comp", "GET", "/servers/{server}/os-volume_attachments/{volume}/more"),
+        ("comp", "PUT", "/servers/{server}/os-volume_attachments"),
+    ],
+)
 def test_odd_requests_are_4xx_faults_never_500(api, world, base, method, path):
     url = (api.volume_base if base == "vol" else api.compute_base) + path.format(**world)
     r = api.request(method, url, data="{}" if method in ("PUT", "PATCH") else None)
@@ -169,9 +181,11 @@ def test_odd_requests_are_4xx_faults_never_500(api, world, base, method, path):
 
 
 def test_wrong_region_or_service_path_is_404(api):
-    for url in (f"{api.emulator.url}/volume/region-z.geo-9/v1/{api.project_id}/volumes",
-                f"{api.emulator.url}/volume/region-a.geo-1/v2/{api.project_id}/volumes",
-                f"{api.emulator.url}/nothing"):
+    for url in (
+        f"{api.emulator.url}/volume/region-z.geo-9/v1/{api.project_id}/volumes",
+        f"{api.emulator.url}/volume/region-a.geo-1/v2/{api.project_id}/volumes",
+        f"{api.emulator.url}/nothing",
+    ):
         r = api.request("GET", url)
         assert 400 <= r.status < 500 and r.status != 401, r
 

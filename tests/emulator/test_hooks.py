@@ -13,13 +13,17 @@ from tests.emulator_process import FAST, EmulatorProcess
 
 
 def _project_stats(emulator, project_id) -> dict:
-    return emulator.stats(project_id)["projects"].get(project_id, {"total": 0, "overlimit": 0,
-                                                                    "by_method": {}, "by_status": {}})
+    return emulator.stats(project_id)["projects"].get(
+        project_id, {"total": 0, "overlimit": 0, "by_method": {}, "by_status": {}}
+    )
 
 
 def _delta(after: dict, before: dict, key: str) -> dict:
-    return {k: v - before.get(key, {}).get(k, 0) for k, v in after.get(key, {}).items()
-            if v - before.get(key, {}).get(k, 0)}
+    return {
+        k: v - before.get(key, {}).get(k, 0)
+        for k, v in after.get(key, {}).items()
+        if v - before.get(key, {}).get(k, 0)
+    }
 
 
 def test_stats_count_calls_by_method_and_status(emulator, api):
@@ -35,8 +39,11 @@ def test_stats_count_calls_by_method_and_status(emulator, api):
     after = _project_stats(emulator, api.project_id)
     assert after["total"] - before["total"] == 6
     assert _delta(after, before, "by_method") == {"GET": 4, "POST": 2}
-    assert {str(k): v for k, v in _delta(after, before, "by_status").items()} == {"200": 4, "404": 1,
-                                                                                   "400": 1}
+    assert {str(k): v for k, v in _delta(after, before, "by_status").items()} == {
+        "200": 4,
+        "404": 1,
+        "400": 1,
+    }
     assert after["overlimit"] == before["overlimit"]
     assert len(after["times"]) >= 6
     assert all(abs(t - time.time()) < 600 for t in after["times"][-6:])
@@ -90,8 +97,10 @@ def test_faults_read_back_and_clear(faulty):
     assert shown.get("error_rate", current["error_rate"]) == 0.25
     emu.hook("PUT", "/_emulator/faults", {})
     current = emu.hook("GET", "/_emulator/faults")
-    assert all(not current[key] for key in ("latency_ms", "error_rate", "drop_rate", "overlimit_rate",
-                                             "malformed_rate"))
+    assert all(
+        not current[key]
+        for key in ("latency_ms", "error_rate", "drop_rate", "overlimit_rate", "malformed_rate")
+    )
 
 
 def test_latency(faulty):
@@ -216,8 +225,12 @@ def test_state_survives_a_restart(private_emulator):
 
     again = Api(private_emulator, api.account)
     got = again.show("volumes", vol["id"])
-    assert (got["size"], got["display_name"], got["metadata"], got["status"]) == (2, "durable", {"k": "v"},
-                                                                                    "available")
+    assert (got["size"], got["display_name"], got["metadata"], got["status"]) == (
+        2,
+        "durable",
+        {"k": "v"},
+        "available",
+    )
     assert again.show("snapshots", snap["id"])["display_name"] == "snap"
     assert again.show("backups", backup["id"])["name"] == "bk"
     assert again.show("volumes", attached["id"])["attachments"][0]["server_id"] == server

@@ -11,9 +11,11 @@ REGIONS = (REGION_A, REGION_B)
 
 
 def test_v3_password_token_carries_a_catalog_pointing_back_at_the_emulator(emulator, account):
-    r = requests.post(f"{emulator.url}/v3/auth/tokens",
-                      json=v3_auth_body(account["user"], account["password"], account["project"]),
-                      timeout=TIMEOUT)
+    r = requests.post(
+        f"{emulator.url}/v3/auth/tokens",
+        json=v3_auth_body(account["user"], account["password"], account["project"]),
+        timeout=TIMEOUT,
+    )
     assert r.status_code == 201, r.text
     assert r.headers["X-Subject-Token"]
     token = r.json()["token"]
@@ -48,8 +50,12 @@ def test_v3_scope_by_project_id_works_too(emulator, account):
 def test_v2_token_and_catalog(emulator, account):
     r = requests.post(
         f"{emulator.url}/v2.0/tokens",
-        json={"auth": {"passwordCredentials": {"username": account["user"], "password": account["password"]},
-                       "tenantName": account["project"]}},
+        json={
+            "auth": {
+                "passwordCredentials": {"username": account["user"], "password": account["password"]},
+                "tenantName": account["project"],
+            }
+        },
         timeout=TIMEOUT,
     )
     assert r.status_code == 200, r.text
@@ -68,8 +74,12 @@ def test_v2_token_and_catalog(emulator, account):
 def test_v2_scope_by_tenant_id(emulator, account):
     r = requests.post(
         f"{emulator.url}/v2.0/tokens",
-        json={"auth": {"passwordCredentials": {"username": account["user"], "password": account["password"]},
-                       "tenantId": account["project_id"]}},
+        json={
+            "auth": {
+                "passwordCredentials": {"username": account["user"], "password": account["password"]},
+                "tenantId": account["project_id"],
+            }
+        },
         timeout=TIMEOUT,
     )
     assert r.status_code == 200, r.text
@@ -85,8 +95,12 @@ def test_bad_credentials_are_401(emulator, account, version, what):
         url, body = f"{emulator.url}/v3/auth/tokens", v3_auth_body(account["user"], password, project)
     else:
         url = f"{emulator.url}/v2.0/tokens"
-        body = {"auth": {"passwordCredentials": {"username": account["user"], "password": password},
-                         "tenantName": project}}
+        body = {
+            "auth": {
+                "passwordCredentials": {"username": account["user"], "password": password},
+                "tenantName": project,
+            }
+        }
     r = requests.post(url, json=body, timeout=TIMEOUT)
     assert r.status_code == 401, r.text
     assert "X-Subject-Token" not in r.headers
@@ -94,18 +108,23 @@ def test_bad_credentials_are_401(emulator, account, version, what):
 
 @pytest.mark.parametrize("version", ["v3/auth/tokens", "v2.0/tokens"])
 def test_malformed_identity_body_is_400(emulator, version):
-    r = requests.post(f"{emulator.url}/{version}", data="{not json", timeout=TIMEOUT,
-                      headers={"Content-Type": "application/json"})
+    r = requests.post(
+        f"{emulator.url}/{version}",
+        data="{not json",
+        timeout=TIMEOUT,
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400, r.text
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 @pytest.mark.parametrize("token", ["", "not-a-token"])
 def test_missing_or_wrong_token_is_401_with_a_fault(api, fmt, token):
-    for reply in (api.vol("GET", "/volumes", fmt=fmt, token=token),
-                  api.vol("POST", "/volumes", {"volume": {"size": 1}}, fmt, token=token),
-                  api.comp("GET", f"/servers/{api.server_in('az2')}/os-volume_attachments", fmt=fmt,
-                           token=token)):
+    for reply in (
+        api.vol("GET", "/volumes", fmt=fmt, token=token),
+        api.vol("POST", "/volumes", {"volume": {"size": 1}}, fmt, token=token),
+        api.comp("GET", f"/servers/{api.server_in('az2')}/os-volume_attachments", fmt=fmt, token=token),
+    ):
         assert reply.fmt == fmt
         assert_fault(reply, 401)
     assert api.count() == 0
@@ -139,9 +158,11 @@ def test_token_of_one_project_does_not_open_another_projects_url(api, other_api)
 
 
 def test_identity_replies_carry_request_id_and_date(emulator, account):
-    r = requests.post(f"{emulator.url}/v3/auth/tokens",
-                      json=v3_auth_body(account["user"], account["password"], account["project"]),
-                      timeout=TIMEOUT)
+    r = requests.post(
+        f"{emulator.url}/v3/auth/tokens",
+        json=v3_auth_body(account["user"], account["password"], account["project"]),
+        timeout=TIMEOUT,
+    )
     assert r.headers["X-Compute-Request-Id"].startswith("req-")
     assert r.headers["Date"].endswith("GMT")
     body, fmt = decode(r)

@@ -7,16 +7,34 @@ import pytest
 from tests.emulator.conftest import assert_fault
 
 FORMATS = ["json", "xml"]
-SNAPSHOT_KEYS = {"created_at", "display_description", "display_name", "id", "metadata", "size", "status",
-                 "volume_id"}
+SNAPSHOT_KEYS = {
+    "created_at",
+    "display_description",
+    "display_name",
+    "id",
+    "metadata",
+    "size",
+    "status",
+    "volume_id",
+}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_create_answers_creating_then_available(api, fmt):
     vol = api.create_volume(size=5)
-    r = api.vol("POST", "/snapshots", {"snapshot": {"volume_id": vol["id"], "display_name": "nightly",
-                                                    "display_description": "before upgrade",
-                                                    "force": False}}, fmt)
+    r = api.vol(
+        "POST",
+        "/snapshots",
+        {
+            "snapshot": {
+                "volume_id": vol["id"],
+                "display_name": "nightly",
+                "display_description": "before upgrade",
+                "force": False,
+            }
+        },
+        fmt,
+    )
     assert r.status == 200, r
     snap = r.body["snapshot"]
     assert set(snap) >= SNAPSHOT_KEYS, SNAPSHOT_KEYS - set(snap)

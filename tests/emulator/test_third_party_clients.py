@@ -57,8 +57,14 @@ def drive(clients_bin: Path, scenario: str, cfg: dict) -> dict:
 
 
 def client_cfg(emulator, account, region=REGION_A, **extra) -> dict:
-    return {"url": emulator.url, "user": account["user"], "password": account["password"],
-            "project": account["project"], "region": region, **extra}
+    return {
+        "url": emulator.url,
+        "user": account["user"],
+        "password": account["password"],
+        "project": account["project"],
+        "region": region,
+        **extra,
+    }
 
 
 def table(text: str) -> list[dict]:
@@ -67,8 +73,10 @@ def table(text: str) -> list[dict]:
     if not lines:
         return []
     head = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    return [dict(zip(head, (cell.strip() for cell in line.strip("|").split("|")), strict=True))
-            for line in lines[1:]]
+    return [
+        dict(zip(head, (cell.strip() for cell in line.strip("|").split("|")), strict=True))
+        for line in lines[1:]
+    ]
 
 
 def properties(text: str) -> dict:
@@ -91,7 +99,10 @@ def test_cinderclient_v1_python_api_full_lifecycle(clients_bin, emulator, accoun
 
     assert out["snapshot_create"]["status"] == "creating"
     assert (out["snapshot"]["status"], out["snapshot"]["volume_id"], out["snapshot"]["size"]) == (
-        "available", created["id"], 2)
+        "available",
+        created["id"],
+        2,
+    )
     assert out["snapshot_ids"] == [out["snapshot"]["id"]]
     # cinderclient sends size null (and every other source key null) for a volume from a snapshot
     assert (out["from_snapshot"]["status"], out["from_snapshot"]["size"]) == ("available", 2)
@@ -101,7 +112,11 @@ def test_cinderclient_v1_python_api_full_lifecycle(clients_bin, emulator, accoun
     assert out["backup_create"]["name"] == "cc-backup"
     backup = out["backup"]
     assert (backup["status"], backup["volume_id"], backup["size"], backup["container"]) == (
-        "available", created["id"], 2, "volumebackups")
+        "available",
+        created["id"],
+        2,
+        "volumebackups",
+    )
     assert backup["description"] == "cinderclient backup"
     assert [b["id"] for b in out["backup_list"]] == [backup["id"]]
     assert set(out["backup_list"][0]) == {"id", "links", "name"}
@@ -150,8 +165,11 @@ def test_cinderclient_region_b_has_its_own_state(clients_bin, emulator, account)
     api = Api(emulator, account, region=REGION_B)
     vol = api.create_volume()
     Api(emulator, account).create_volume()
-    out = drive(clients_bin, "cinder_identities", client_cfg(emulator, account, region=REGION_B,
-                                                            token=api.token, endpoint=api.volume_base))
+    out = drive(
+        clients_bin,
+        "cinder_identities",
+        client_cfg(emulator, account, region=REGION_B, token=api.token, endpoint=api.volume_base),
+    )
     assert out["v3"] == out["v2.0"] == out["token"] == [vol["id"]]
 
 
@@ -178,7 +196,8 @@ def test_novaclient_volume_attachments(clients_bin, emulator, account):
     assert out["in_use"]["attachments"][0]["server_id"] == server
     assert out["attach_second"]["device"] == "/dev/vdd"
     assert sorted((a["volumeId"], a["device"]) for a in out["list"]) == sorted(
-        [(vols["first"], "/dev/vdc"), (vols["second"], "/dev/vdd")])
+        [(vols["first"], "/dev/vdc"), (vols["second"], "/dev/vdd")]
+    )
     assert out["get"] == att
     assert (out["cross_zone"]["class"], out["cross_zone"]["code"]) == ("BadRequest", 400)
     assert (out["again"]["class"], out["again"]["code"]) == ("BadRequest", 400)
@@ -198,8 +217,19 @@ def test_novaclient_volume_attachments(clients_bin, emulator, account):
 def cinder_cli(clients_bin, emulator, account):
     token, _ = v3_token(emulator, account["user"], account["password"], account["project"])
     project = account["project_id"]
-    base = [str(clients_bin / "cinder"), "--os-volume-api-version", "1", "--os-auth-type", "admin_token",
-            "--os-token", token, "--os-endpoint", emulator.volume_url(project), "--os-project-id", project]
+    base = [
+        str(clients_bin / "cinder"),
+        "--os-volume-api-version",
+        "1",
+        "--os-auth-type",
+        "admin_token",
+        "--os-token",
+        token,
+        "--os-endpoint",
+        emulator.volume_url(project),
+        "--os-project-id",
+        project,
+    ]
 
     def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         return run([*base, *args], check=check)
@@ -209,8 +239,19 @@ def cinder_cli(clients_bin, emulator, account):
 
 def test_cinder_cli_create_list_show_snapshot_backup_restore_limits(cinder_cli, emulator, account):
     api = Api(emulator, account)
-    created = properties(cinder_cli("create", "--display-name", "cli-vol", "--availability-zone", "az3",
-                                    "--metadata", "team=storage", "--", "3").stdout)
+    created = properties(
+        cinder_cli(
+            "create",
+            "--display-name",
+            "cli-vol",
+            "--availability-zone",
+            "az3",
+            "--metadata",
+            "team=storage",
+            "--",
+            "3",
+        ).stdout
+    )
     vid = created["id"]
     assert UUID.match(vid)
     assert (created["status"], created["size"], created["availability_zone"]) == ("creating", "3", "az3")
@@ -219,7 +260,8 @@ def test_cinder_cli_create_list_show_snapshot_backup_restore_limits(cinder_cli, 
 
     rows = table(cinder_cli("list").stdout)
     assert [(r["ID"], r["Status"], r["Display Name"], r["Size"]) for r in rows] == [
-        (vid, "available", "cli-vol", "3")]
+        (vid, "available", "cli-vol", "3")
+    ]
     shown = properties(cinder_cli("show", vid).stdout)
     assert (shown["status"], shown["availability_zone"], shown["bootable"]) == ("available", "az3", "false")
     assert "team" in shown["metadata"] and "storage" in shown["metadata"]
@@ -228,14 +270,16 @@ def test_cinder_cli_create_list_show_snapshot_backup_restore_limits(cinder_cli, 
     api.wait("snapshots", snap["id"], "available")
     rows = table(cinder_cli("snapshot-list").stdout)
     assert [(r["ID"], r["Volume ID"], r["Status"], r["Display Name"], r["Size"]) for r in rows] == [
-        (snap["id"], vid, "available", "cli-snap", "3")]
+        (snap["id"], vid, "available", "cli-snap", "3")
+    ]
 
     backup = properties(cinder_cli("backup-create", "--display-name", "cli-backup", vid).stdout)
     assert (backup["name"], backup["volume_id"]) == ("cli-backup", vid)
     api.wait("backups", backup["id"], "available")
     rows = table(cinder_cli("backup-list").stdout)
     assert [(r["ID"], r["Volume ID"], r["Status"], r["Name"], r["Size"], r["Container"]) for r in rows] == [
-        (backup["id"], vid, "available", "cli-backup", "3", "volumebackups")]
+        (backup["id"], vid, "available", "cli-backup", "3", "volumebackups")
+    ]
 
     cinder_cli("backup-restore", "--volume-id", vid, backup["id"])
     assert api.show("volumes", vid)["status"] in ("restoring-backup", "available")
@@ -270,9 +314,23 @@ def test_cinder_cli_prints_the_specs_quota_errors(cinder_cli, emulator, account)
 def test_cinder_cli_bad_input_and_bad_token(cinder_cli, clients_bin, emulator, account):
     bad = cinder_cli("create", "--availability-zone", "az7", "1", check=False)
     assert bad.returncode != 0 and "(HTTP 400)" in bad.stderr and "Request-ID: req-" in bad.stderr
-    proc = run([str(clients_bin / "cinder"), "--os-volume-api-version", "1", "--os-auth-type", "admin_token",
-                "--os-token", "not-a-token", "--os-endpoint", emulator.volume_url(account["project_id"]),
-                "--os-project-id", account["project_id"], "list"], check=False)
+    proc = run(
+        [
+            str(clients_bin / "cinder"),
+            "--os-volume-api-version",
+            "1",
+            "--os-auth-type",
+            "admin_token",
+            "--os-token",
+            "not-a-token",
+            "--os-endpoint",
+            emulator.volume_url(account["project_id"]),
+            "--os-project-id",
+            account["project_id"],
+            "list",
+        ],
+        check=False,
+    )
     assert proc.returncode != 0 and "(HTTP 401)" in proc.stderr
     assert Api(emulator, account).count() == 0
 
@@ -311,11 +369,25 @@ def test_nova_cli_volume_attach_attachments_detach(clients_bin, emulator, accoun
     api = Api(emulator, account)
     server = api.server_in("az2")
     vol = api.create_volume(display_name="nova-cli")
-    nova = [str(clients_bin / "nova"), "--os-auth-url", emulator.identity_url,
-            "--os-username", account["user"], "--os-password", account["password"],
-            "--os-project-name", account["project"],
-            "--os-user-domain-id", "default", "--os-project-domain-id", "default",
-            "--os-region-name", REGION_A, "--os-compute-api-version", "2"]
+    nova = [
+        str(clients_bin / "nova"),
+        "--os-auth-url",
+        emulator.identity_url,
+        "--os-username",
+        account["user"],
+        "--os-password",
+        account["password"],
+        "--os-project-name",
+        account["project"],
+        "--os-user-domain-id",
+        "default",
+        "--os-project-domain-id",
+        "default",
+        "--os-region-name",
+        REGION_A,
+        "--os-compute-api-version",
+        "2",
+    ]
 
     attached = properties(run([*nova, "volume-attach", server, vol["id"], "/dev/vdk"]).stdout)
     assert (attached["volumeId"], attached["serverId"], attached["device"]) == (vol["id"], server, "/dev/vdc")

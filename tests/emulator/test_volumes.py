@@ -7,15 +7,38 @@ import pytest
 from tests.emulator.conftest import REGION_B, assert_fault
 
 FORMATS = ["json", "xml"]
-VOLUME_KEYS = {"attachments", "availability_zone", "bootable", "created_at", "display_description",
-               "display_name", "id", "metadata", "size", "snapshot_id", "source_volid", "status",
-               "volume_type"}
+VOLUME_KEYS = {
+    "attachments",
+    "availability_zone",
+    "bootable",
+    "created_at",
+    "display_description",
+    "display_name",
+    "id",
+    "metadata",
+    "size",
+    "snapshot_id",
+    "source_volid",
+    "status",
+    "volume_type",
+}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_create_answers_creating_then_becomes_available_in_az2(api, fmt):
-    r = api.vol("POST", "/volumes", {"volume": {"size": 3, "display_name": "data", "display_description":
-                                                "for the db", "metadata": {"tier": "gold"}}}, fmt)
+    r = api.vol(
+        "POST",
+        "/volumes",
+        {
+            "volume": {
+                "size": 3,
+                "display_name": "data",
+                "display_description": "for the db",
+                "metadata": {"tier": "gold"},
+            }
+        },
+        fmt,
+    )
     assert r.status == 200, r
     assert r.fmt == fmt
     vol = r.body["volume"]
@@ -54,8 +77,10 @@ def test_list_and_detail_show_the_projects_volumes(api, fmt):
 def test_get_unknown_volume_is_404(api):
     for method in ("GET", "DELETE"):
         assert_fault(api.vol(method, "/volumes/00000000-0000-0000-0000-000000000000"), 404)
-    assert_fault(api.vol("PUT", "/volumes/00000000-0000-0000-0000-000000000000",
-                         {"volume": {"display_name": "x"}}), 404)
+    assert_fault(
+        api.vol("PUT", "/volumes/00000000-0000-0000-0000-000000000000", {"volume": {"display_name": "x"}}),
+        404,
+    )
 
 
 @pytest.mark.parametrize("az", ["az1", "az2", "az3"])
@@ -89,8 +114,12 @@ def test_bad_size_is_400(api, fmt, size):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_update_changes_name_description_and_metadata_only(api, fmt):
     vol = api.create_volume(display_name="old", display_description="d0", metadata={"a": "1"})
-    r = api.vol("PUT", f"/volumes/{vol['id']}", {"volume": {"display_name": "new", "display_description":
-                                                            "new description", "metadata": {"b": "2"}}}, fmt)
+    r = api.vol(
+        "PUT",
+        f"/volumes/{vol['id']}",
+        {"volume": {"display_name": "new", "display_description": "new description", "metadata": {"b": "2"}}},
+        fmt,
+    )
     assert r.status == 200, r
     assert r.body["volume"]["display_name"] == "new"
     assert r.body["volume"]["display_description"] == "new description"
@@ -112,8 +141,9 @@ def test_update_of_one_field_keeps_the_others(api):
 
 def test_update_cannot_change_size_zone_or_status(api):
     vol = api.create_volume(size=2)
-    r = api.vol("PUT", f"/volumes/{vol['id']}",
-                {"volume": {"size": 9, "availability_zone": "az1", "status": "error"}})
+    r = api.vol(
+        "PUT", f"/volumes/{vol['id']}", {"volume": {"size": 9, "availability_zone": "az1", "status": "error"}}
+    )
     assert r.status in (200, 400), r
     now = api.show("volumes", vol["id"])
     assert (now["size"], now["availability_zone"], now["status"]) == (2, "az2", "available")
@@ -242,8 +272,9 @@ def test_from_unknown_image_is_refused(api):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("pair", [("snapshot_id", "source_volid"), ("snapshot_id", "imageRef"),
-                                  ("source_volid", "imageRef")])
+@pytest.mark.parametrize(
+    "pair", [("snapshot_id", "source_volid"), ("snapshot_id", "imageRef"), ("source_volid", "imageRef")]
+)
 def test_sources_are_mutually_exclusive(api, fmt, pair):
     src = api.create_volume(size=10)
     snap = api.create_snapshot(src["id"])

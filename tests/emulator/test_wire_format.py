@@ -25,19 +25,37 @@ def test_the_test_codec_reads_the_specs_examples():
         b'volume_id="29b5"/></attachments><metadata><meta key="k">v</meta></metadata>'
         b'<volume_image_metadata><meta key="image_id">6256</meta></volume_image_metadata></volume></volumes>'
     )
-    assert volume == {"volumes": [{
-        "availability_zone": "az1", "created_at": "2013-01-21 16:36:19", "display_description": None,
-        "display_name": None, "id": "29b5", "size": 5, "snapshot_id": None, "source_volid": None,
-        "status": "in-use", "volume_type": None, "metadata": {"k": "v"},
-        "attachments": [{"device": "/dev/vdd", "id": "29b5", "server_id": "c31a", "volume_id": "29b5"}],
-        "volume_image_metadata": {"image_id": "6256"}}]}
-    assert decode_xml(b'<badRequest code="400" xmlns="http://docs.openstack.org/volume/api/v1">'
-                      b"<message>Malformed request body</message></badRequest>") == {
-        "badRequest": {"code": 400, "message": "Malformed request body"}}
-    assert decode_xml(b'<limits><rates/><absolute><limit name="maxTotalVolumes" value="20"/></absolute>'
-                      b"</limits>") == {"limits": {"rate": [], "absolute": {"maxTotalVolumes": 20}}}
+    assert volume == {
+        "volumes": [
+            {
+                "availability_zone": "az1",
+                "created_at": "2013-01-21 16:36:19",
+                "display_description": None,
+                "display_name": None,
+                "id": "29b5",
+                "size": 5,
+                "snapshot_id": None,
+                "source_volid": None,
+                "status": "in-use",
+                "volume_type": None,
+                "metadata": {"k": "v"},
+                "attachments": [
+                    {"device": "/dev/vdd", "id": "29b5", "server_id": "c31a", "volume_id": "29b5"}
+                ],
+                "volume_image_metadata": {"image_id": "6256"},
+            }
+        ]
+    }
+    assert decode_xml(
+        b'<badRequest code="400" xmlns="http://docs.openstack.org/volume/api/v1">'
+        b"<message>Malformed request body</message></badRequest>"
+    ) == {"badRequest": {"code": 400, "message": "Malformed request body"}}
+    assert decode_xml(
+        b'<limits><rates/><absolute><limit name="maxTotalVolumes" value="20"/></absolute></limits>'
+    ) == {"limits": {"rate": [], "absolute": {"maxTotalVolumes": 20}}}
     assert decode_xml(encode_xml({"volume": {"size": 1, "metadata": {"a": "b"}, "x": None}})) == {
-        "volume": {"size": 1, "metadata": {"a": "b"}}}
+        "volume": {"size": 1, "metadata": {"a": "b"}}
+    }
 
 
 def _check_headers(reply, fmt: str | None) -> str:
@@ -83,20 +101,28 @@ def test_request_ids_appear_in_the_emulators_log(emulator, api):
     assert r.headers["X-Compute-Request-Id"] in text
 
 
-@pytest.mark.parametrize(("suffix", "accept", "expect"), [
-    (".xml", "application/json", "xml"),
-    (".json", "application/xml", "json"),
-    ("", "application/xml", "xml"),
-    ("", "application/json", "json"),
-])
+@pytest.mark.parametrize(
+    ("suffix", "accept", "expect"),
+    [
+        (".xml", "application/json", "xml"),
+        (".json", "application/xml", "json"),
+        ("", "application/xml", "xml"),
+        ("", "application/json", "json"),
+    ],
+)
 def test_suffix_wins_over_accept(api, suffix, accept, expect):
     vol = api.create_volume()
     server = api.server_in("az2")
-    urls = [f"{api.volume_base}/volumes{suffix}", f"{api.volume_base}/volumes/detail{suffix}",
-            f"{api.volume_base}/volumes/{vol['id']}{suffix}", f"{api.volume_base}/limits{suffix}",
-            f"{api.volume_base}/snapshots/detail{suffix}", f"{api.volume_base}/backups{suffix}",
-            f"{api.compute_base}/servers/{server}/os-volume_attachments{suffix}",
-            f"{api.volume_base}/volumes/no-such-volume{suffix}"]
+    urls = [
+        f"{api.volume_base}/volumes{suffix}",
+        f"{api.volume_base}/volumes/detail{suffix}",
+        f"{api.volume_base}/volumes/{vol['id']}{suffix}",
+        f"{api.volume_base}/limits{suffix}",
+        f"{api.volume_base}/snapshots/detail{suffix}",
+        f"{api.volume_base}/backups{suffix}",
+        f"{api.compute_base}/servers/{server}/os-volume_attachments{suffix}",
+        f"{api.volume_base}/volumes/no-such-volume{suffix}",
+    ]
     for url in urls:
         r = api.request("GET", url, headers={"Accept": accept})
         assert r.status in (200, 404), r
@@ -121,8 +147,13 @@ def test_xml_volumes_are_in_the_volume_namespace(api):
 
 def test_json_and_xml_say_the_same_thing(api):
     server = api.server_in("az1")
-    vol = api.create_volume(size=2, availability_zone="az1", display_name="same", display_description="d",
-                            metadata={"k": "v", "n": "1"})
+    vol = api.create_volume(
+        size=2,
+        availability_zone="az1",
+        display_name="same",
+        display_description="d",
+        metadata={"k": "v", "n": "1"},
+    )
     snap = api.create_snapshot(vol["id"], display_name="snap")
     backup = api.create_backup(vol["id"], name="bk", description="bd")
     api.attach(server, vol["id"])
@@ -150,8 +181,9 @@ def test_json_and_xml_say_the_same_thing(api):
     assert_same(j[0], x[0], "backup")
     j, x = both("/backups", "backups")
     assert_same(j[0], x[0], "backup_summary")
-    j, x = both(f"/servers/{server}/os-volume_attachments/{vol['id']}", "volumeAttachment",
-                base=api.compute_base)
+    j, x = both(
+        f"/servers/{server}/os-volume_attachments/{vol['id']}", "volumeAttachment", base=api.compute_base
+    )
     assert_same(j, x, "volumeAttachment")
     j, x = both(f"/servers/{server}/os-volume_attachments", "volumeAttachments", base=api.compute_base)
     assert_same(j[0], x[0], "volumeAttachment")
@@ -170,16 +202,29 @@ def _post_xml(api, path, xml: str, base=None):
 
 
 def test_xml_bodies_for_create_update_snapshot_backup_restore_and_attach(api):
-    r = _post_xml(api, "/volumes", '<volume size="2" availability_zone="az1" display_name="x1" '
-                                   'display_description="from xml"><metadata><meta key="a">b</meta>'
-                                   '</metadata></volume>')
+    r = _post_xml(
+        api,
+        "/volumes",
+        '<volume size="2" availability_zone="az1" display_name="x1" '
+        'display_description="from xml"><metadata><meta key="a">b</meta>'
+        "</metadata></volume>",
+    )
     assert r.status == 200, r
     vol = api.wait("volumes", r.body["volume"]["id"], "available")
-    assert (vol["size"], vol["availability_zone"], vol["display_name"], vol["display_description"],
-            vol["metadata"]) == (2, "az1", "x1", "from xml", {"a": "b"})
+    assert (
+        vol["size"],
+        vol["availability_zone"],
+        vol["display_name"],
+        vol["display_description"],
+        vol["metadata"],
+    ) == (2, "az1", "x1", "from xml", {"a": "b"})
 
-    r = api.request("PUT", f"{api.volume_base}/volumes/{vol['id']}", fmt="xml",
-                    data='<volume display_description="new description"/>')
+    r = api.request(
+        "PUT",
+        f"{api.volume_base}/volumes/{vol['id']}",
+        fmt="xml",
+        data='<volume display_description="new description"/>',
+    )
     assert r.status == 200, r
     assert api.show("volumes", vol["id"])["display_description"] == "new description"
 
@@ -200,8 +245,12 @@ def test_xml_bodies_for_create_update_snapshot_backup_restore_and_attach(api):
     api.wait("backups", backup["id"], "available")
 
     server = api.server_in("az1")
-    r = _post_xml(api, f"/servers/{server}/os-volume_attachments",
-                  f'<volumeAttachment volume_id="{vol["id"]}"/>', base=api.compute_base)
+    r = _post_xml(
+        api,
+        f"/servers/{server}/os-volume_attachments",
+        f'<volumeAttachment volume_id="{vol["id"]}"/>',
+        base=api.compute_base,
+    )
     assert r.status == 200, r
     assert r.body["volumeAttachment"]["volumeId"] == vol["id"]
     assert api.wait("volumes", vol["id"], "in-use")["attachments"][0]["server_id"] == server
@@ -215,8 +264,12 @@ def test_xml_snapshot_force_true(api):
 
 
 def test_xml_body_with_json_accept_answers_json(api):
-    r = api.request("POST", f"{api.volume_base}/volumes", data='<volume size="1"/>',
-                    headers={"Content-Type": "application/xml", "Accept": "application/json"})
+    r = api.request(
+        "POST",
+        f"{api.volume_base}/volumes",
+        data='<volume size="1"/>',
+        headers={"Content-Type": "application/xml", "Accept": "application/json"},
+    )
     assert (r.status, r.fmt) == (200, "json")
     assert r.body["volume"]["size"] == 1
 
@@ -239,13 +292,14 @@ def test_all_tenants_is_accepted_and_never_shows_other_projects(api, other_api, 
 
 
 def test_xml_and_json_carry_awkward_characters_intact(api):
-    name = 'a<b & "c" \'d\' > é ✓'
-    vol = api.create_volume(display_name=name, display_description="line1\nline2",
-                            metadata={"k<&>": 'v"\'<&>', "ü": "ß"})
+    name = "a<b & \"c\" 'd' > é ✓"
+    vol = api.create_volume(
+        display_name=name, display_description="line1\nline2", metadata={"k<&>": "v\"'<&>", "ü": "ß"}
+    )
     j = api.get("volumes", vol["id"])
     x = api.get("volumes", vol["id"], fmt="xml")
     assert j.body["volume"]["display_name"] == name == x.body["volume"]["display_name"]
-    assert x.body["volume"]["metadata"] == j.body["volume"]["metadata"] == {"k<&>": 'v"\'<&>', "ü": "ß"}
+    assert x.body["volume"]["metadata"] == j.body["volume"]["metadata"] == {"k<&>": "v\"'<&>", "ü": "ß"}
     r = _post_xml(api, "/volumes", '<volume size="1" display_name="x &amp; &lt;y&gt; ✓"/>')
     assert r.status == 200, r
     assert r.body["volume"]["display_name"] == "x & <y> ✓"
@@ -260,11 +314,14 @@ def test_bootable_volume_shows_image_metadata_in_xml_too(api):
     assert detail[0]["volume_image_metadata"]["image_id"] == image["id"]
 
 
-@pytest.mark.parametrize(("accept", "expect"), [
-    ("application/xml;q=0.1, application/json", "json"),
-    ("application/json;q=0.2, application/xml;q=0.9", "xml"),
-    ("text/html, application/xml;q=0.5", "xml"),
-])
+@pytest.mark.parametrize(
+    ("accept", "expect"),
+    [
+        ("application/xml;q=0.1, application/json", "json"),
+        ("application/json;q=0.2, application/xml;q=0.9", "xml"),
+        ("text/html, application/xml;q=0.5", "xml"),
+    ],
+)
 def test_accept_quality_values(api, accept, expect):
     r = api.request("GET", f"{api.volume_base}/limits", headers={"Accept": accept})
     assert (r.status, r.fmt) == (200, expect)
@@ -293,13 +350,18 @@ def test_lists_are_newest_first_and_filter_as_documented(api):
     first = api.create_volume(display_name="alpha", availability_zone="az1")
     second = api.create_volume(display_name="beta")
     assert [v["id"] for v in api.listing("volumes")] == [second["id"], first["id"]]
-    for query, expect in (("display_name=alpha", [first]), ("availability_zone=az2", [second]),
-                          ("status=available", [second, first]), ("display_name=none", [])):
+    for query, expect in (
+        ("display_name=alpha", [first]),
+        ("availability_zone=az2", [second]),
+        ("status=available", [second, first]),
+        ("display_name=none", []),
+    ):
         r = api.vol("GET", f"/volumes/detail?{query}")
         assert [v["id"] for v in r.body["volumes"]] == [v["id"] for v in expect], query
     snap = api.create_snapshot(first["id"], display_name="s")
     assert [s["id"] for s in api.vol("GET", f"/snapshots?volume_id={first['id']}").body["snapshots"]] == [
-        snap["id"]]
+        snap["id"]
+    ]
     assert api.vol("GET", f"/snapshots?volume_id={second['id']}").body["snapshots"] == []
     backup = api.create_backup(second["id"], name="b")
     assert [b["id"] for b in api.vol("GET", "/backups/detail?name=b").body["backups"]] == [backup["id"]]

@@ -9,8 +9,18 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET  # noqa: S405 - parses our own emulator's answers only
 
 # Elements whose children form a list (the JSON side has a list there).
-LISTS = {"volumes", "snapshots", "backups", "volumeAttachments", "attachments", "servers", "images",
-         "rates", "links", "endpoints"}
+LISTS = {
+    "volumes",
+    "snapshots",
+    "backups",
+    "volumeAttachments",
+    "attachments",
+    "servers",
+    "images",
+    "rates",
+    "links",
+    "endpoints",
+}
 # JSON names for XML container elements where the two differ.
 RENAMED = {"rates": "rate"}
 # Elements holding <meta key="k">v</meta> pairs.
@@ -20,12 +30,43 @@ INTEGERS = {"size", "object_count", "code", "retryAfter", "value", "minDisk", "m
 
 # The attributes each resource has in the spec's XML examples (section 4.5).
 XML_KEYS = {
-    "volume": {"availability_zone", "created_at", "display_description", "display_name", "id", "size",
-               "snapshot_id", "source_volid", "status", "volume_type", "attachments", "metadata"},
-    "snapshot": {"status", "display_name", "created_at", "display_description", "volume_id", "id", "size",
-                 "metadata"},
-    "backup": {"status", "object_count", "container", "name", "availability_zone", "created_at",
-               "description", "volume_id", "fail_reason", "id", "size"},
+    "volume": {
+        "availability_zone",
+        "created_at",
+        "display_description",
+        "display_name",
+        "id",
+        "size",
+        "snapshot_id",
+        "source_volid",
+        "status",
+        "volume_type",
+        "attachments",
+        "metadata",
+    },
+    "snapshot": {
+        "status",
+        "display_name",
+        "created_at",
+        "display_description",
+        "volume_id",
+        "id",
+        "size",
+        "metadata",
+    },
+    "backup": {
+        "status",
+        "object_count",
+        "container",
+        "name",
+        "availability_zone",
+        "created_at",
+        "description",
+        "volume_id",
+        "fail_reason",
+        "id",
+        "size",
+    },
     "backup_summary": {"id", "name"},
     "volumeAttachment": {"device", "serverId", "id", "volumeId"},
 }
