@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from backups import selectors, services
@@ -37,7 +38,7 @@ from snapshots.selectors import (
     status_observed,
     volume_find,
 )
-from snapshots.views import ALREADY_SENT, api_failure, not_found
+from snapshots.views import ALREADY_SENT, api_failure, confirm_delete, not_found
 
 STATUSES = ("creating", "available", "restoring", "deleting", "error")
 
@@ -315,28 +316,26 @@ def backup_delete(request: HttpRequest, backup_id: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     backup = found
-    api_error = None
-    if request.method == "POST":
-        if backup.status == "deleting":
-            messages.info(request, f"Backup {backup.label} is already being deleted.")
-            return redirect("backups:detail", backup_id=backup.id)
-        if backup.status in selectors.DELETABLE:
-            try:
-                services.backup_delete(ctx, backup_id=backup.id)
-            except ApiError as error:
-                if isinstance(error, Unauthorized):
-                    raise  # the login ended: CloudSessionMiddleware sends the user to log in again
-                api_error = error
-            else:
-                messages.success(request, f"Deleting backup {backup.label}.")
-                return redirect("backups:detail", backup_id=backup.id)
-    context = {
-        "backup": backup,
-        "info": status_info(backup.status),
-        "can_delete": backup.status in selectors.DELETABLE,
-        "restoring_into": selectors.restored_into(ctx, backup_id=backup.id)
-        if backup.status == "restoring"
-        else None,
-        "api_error": api_error,
-    }
-    return render(request, "backups/delete.html", context)
+
+    def page(api_error: ApiError | None) -> HttpResponse:
+        context = {
+            "backup": backup,
+            "info": status_info(backup.status),
+            "can_delete": backup.status in selectors.DELETABLE,
+            "restoring_into": selectors.restored_into(ctx, backup_id=backup.id)
+            if backup.status == "restoring"
+            else None,
+            "api_error": api_error,
+        }
+        return render(request, "backups/delete.html", context)
+
+    return confirm_delete(
+        request,
+        record=backup,
+        noun="Backup",
+        label=backup.label,
+        deletable=selectors.DELETABLE,
+        delete=lambda: services.backup_delete(ctx, backup_id=backup.id),
+        detail_url=reverse("backups:detail", args=[backup.id]),
+        page=page,
+    )

@@ -7,6 +7,8 @@ requests the list and the detail page answer with the region that asked (`hx-tar
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from console import live
 from console.api.context import CloudContext
 from console.api.errors import ApiError, NotFound, Unauthorized
-from console.api.records import Snapshot
+from console.api.records import Backup, Snapshot
 from console.ids import MAX_ID, id_is_plausible
 from console.inventory import listing_get
 from console.quota import quota_usage
@@ -234,6 +236,38 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
     return render(request, "snapshots/create.html", context)
 
 
+def confirm_delete(
+    request: HttpRequest,
+    *,
+    record: Snapshot | Backup,
+    noun: str,
+    label: str,
+    deletable: tuple[str, ...],
+    delete: Callable[[], object],
+    detail_url: str,
+    page: Callable[[ApiError | None], HttpResponse],
+) -> HttpResponse:
+    """A snapshot's or backup's delete: the confirmation page (`page`, which explains what blocks the
+    delete), and its POST, which sends the delete when the status allows it and goes to the detail
+    page to follow it. The API's refusal is shown on the confirmation page; a 401 ends the login."""
+    api_error = None
+    if request.method == "POST":
+        if record.status == "deleting":
+            messages.info(request, f"{noun} {label} is already being deleted.")
+            return redirect(detail_url)
+        if record.status in deletable:
+            try:
+                delete()
+            except ApiError as error:
+                if isinstance(error, Unauthorized):
+                    raise  # the login ended: CloudSessionMiddleware sends the user to log in again
+                api_error = error
+            else:
+                messages.success(request, f"Deleting {noun.lower()} {label}.")
+                return redirect(detail_url)
+    return page(api_error)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def snapshot_delete(request: HttpRequest, snapshot_id: str) -> HttpResponse:
@@ -242,27 +276,25 @@ def snapshot_delete(request: HttpRequest, snapshot_id: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     snapshot = found
-    api_error = None
-    if request.method == "POST":
-        if snapshot.status == "deleting":
-            messages.info(request, f"Snapshot {snapshot.name} is already being deleted.")
-            return redirect("snapshots:detail", snapshot_id=snapshot.id)
-        if snapshot.status in selectors.DELETABLE:
-            try:
-                services.snapshot_delete(ctx, snapshot_id=snapshot.id)
-            except ApiError as error:
-                if isinstance(error, Unauthorized):
-                    raise  # the login ended: CloudSessionMiddleware sends the user to log in again
-                api_error = error
-            else:
-                messages.success(request, f"Deleting snapshot {snapshot.name}.")
-                return redirect("snapshots:detail", snapshot_id=snapshot.id)
-    volumes = listing_get(ctx, "volumes")
-    context = {
-        "snapshot": snapshot,
-        "info": status_info(snapshot.status),
-        "can_delete": snapshot.status in selectors.DELETABLE,
-        "made_from": selectors.volumes_from_snapshot(snapshot_id=snapshot.id, volumes=volumes.items),
-        "api_error": api_error,
-    }
-    return render(request, "snapshots/delete.html", context)
+
+    def page(api_error: ApiError | None) -> HttpResponse:
+        volumes = listing_get(ctx, "volumes")
+        context = {
+            "snapshot": snapshot,
+            "info": status_info(snapshot.status),
+            "can_delete": snapshot.status in selectors.DELETABLE,
+            "made_from": selectors.volumes_from_snapshot(snapshot_id=snapshot.id, volumes=volumes.items),
+            "api_error": api_error,
+        }
+        return render(request, "snapshots/delete.html", context)
+
+    return confirm_delete(
+        request,
+        record=snapshot,
+        noun="Snapshot",
+        label=snapshot.name,
+        deletable=selectors.DELETABLE,
+        delete=lambda: services.snapshot_delete(ctx, snapshot_id=snapshot.id),
+        detail_url=reverse("snapshots:detail", args=[snapshot.id]),
+        page=page,
+    )
