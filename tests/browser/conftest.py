@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.emulator_process import EmulatorProcess
+
 # Playwright's sync API runs an event loop in the main thread, which trips Django's guard against
 # synchronous database access from async code (test setup and assertions are plain sync code).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -56,6 +58,23 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def slow_emulator():
+    """An emulator whose lifecycles take real seconds, so that a badge can be seen moving (e.g. from
+    Creating to Available). A module may override it with other speeds; `slow_account` follows."""
+    proc = EmulatorProcess(env={"EMULATOR_SPEED": "1", "EMULATOR_RATE": "0"}).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def slow_account(slow_emulator) -> dict:
+    """A fresh user and project on `slow_emulator`."""
+    name = f"sb{os.getpid()}x{os.urandom(3).hex()}"
+    info = slow_emulator.new_account(name)
+    return {"user": name, "password": f"{name}-password", "project": name, **info}
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ watching the badges of the backup and of both volumes move without a reload."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -27,13 +25,6 @@ def slow_emulator():
     proc = EmulatorProcess(env={"EMULATOR_SPEED": "0.5", "EMULATOR_RATE": "0"}).start()
     yield proc
     proc.stop()
-
-
-@pytest.fixture
-def slow_account(slow_emulator):
-    name = f"bb{os.getpid()}x{os.urandom(3).hex()}"
-    info = slow_emulator.new_account(name)
-    return {"user": name, "password": f"{name}-password", "project": name, **info}
 
 
 @pytest.fixture

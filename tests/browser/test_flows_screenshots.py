@@ -19,12 +19,11 @@ from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from console import api
-from tests.browser.login import log_in
+from tests.browser.login import cloud_of, log_in
 from tests.browser.test_flows_volumes import (
     BADGE_TIMEOUT,
     REQUEST_ID,
     badge,
-    cloud_of,
     open_page,
     wait_status,
     watch_without_reload,

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from console import api
 from console.api.context import CloudContext
-from tests.browser.login import log_in
+from tests.browser.login import cloud_of, log_in
 from tests.emulator_process import EmulatorProcess
 from tests.support.conftest import support_group
 
@@ -66,24 +66,6 @@ def open_page(browser: Browser, base_url: str, *, javascript: bool = True) -> Pa
     if javascript:
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     return context.new_page()
-
-
-def cloud_of(account: dict) -> CloudContext:
-    """A context of the account's own login, to prepare data through the API client."""
-    auth = api.authenticate(
-        username=account["user"], password=account["password"], project=account["project"]
-    )
-    endpoints = auth.regions["region-a.geo-1"]
-    return CloudContext(
-        token=auth.token,
-        user_id=auth.user_id,
-        user_name=auth.user_name,
-        project_id=auth.project_id,
-        project_name=auth.project_name,
-        region="region-a.geo-1",
-        volume_url=endpoints.volume_url,
-        compute_url=endpoints.compute_url,
-    )
 
 
 def wait_status(ctx: CloudContext, volume_id: str, status: str, timeout: float = 20.0) -> None:

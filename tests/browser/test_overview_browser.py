@@ -9,26 +9,9 @@ from playwright.sync_api import Page, expect
 
 from console import api
 from console.api.context import CloudContext
-from tests.browser.login import log_in
+from tests.browser.login import cloud_of, log_in
 
 pytestmark = pytest.mark.browser
-
-
-def context_for(account: dict) -> CloudContext:
-    auth = api.authenticate(
-        username=account["user"], password=account["password"], project=account["project"]
-    )
-    endpoints = auth.regions["region-a.geo-1"]
-    return CloudContext(
-        token=auth.token,
-        user_id=auth.user_id,
-        user_name=auth.user_name,
-        project_id=auth.project_id,
-        project_name=auth.project_name,
-        region="region-a.geo-1",
-        volume_url=endpoints.volume_url,
-        compute_url=endpoints.compute_url,
-    )
 
 
 def make_volumes(ctx: CloudContext, count: int, *, size: int, zone: str = "az1") -> None:
@@ -44,7 +27,7 @@ def make_volumes(ctx: CloudContext, count: int, *, size: int, zone: str = "az1")
 def test_quota_charts_and_their_refresh_without_reload(page: Page, account, emulator, settings, screenshots):
     settings.INVENTORY_IDLE_INTERVAL = 1.0
     emulator.hook("PUT", f"/_emulator/quotas/{account['project_id']}", {"volumes": 6, "gigabytes": 100})
-    ctx = context_for(account)
+    ctx = cloud_of(account)
     make_volumes(ctx, 3, size=20)
     make_volumes(ctx, 1, size=5, zone="az3")
     api.volume_create(ctx, size=1, display_name="broken fail-create")

@@ -5,14 +5,12 @@ be framed); the login throttle's message as a user sees it."""
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.login import submit_login
-from tests.emulator_process import EmulatorProcess
 from tests.security.hostile_world import pages_of, world_build
 from tests.security.payloads import HOSTILE_A, HOSTILE_B
 from tests.security.routes import route_paths
@@ -30,21 +28,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   sessionStorage.setItem("csp-violations", JSON.stringify(seen));
 });
 """
-
-
-@pytest.fixture(scope="module")
-def slow_emulator():
-    """Lifecycles of real seconds, so that a badge can be seen moving from Creating to Available."""
-    proc = EmulatorProcess(env={"EMULATOR_SPEED": "1", "EMULATOR_RATE": "0"}).start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture
-def slow_account(slow_emulator):
-    name = f"sb{os.getpid()}x{os.urandom(3).hex()}"
-    info = slow_emulator.new_account(name)
-    return {"user": name, "password": f"{name}-password", "project": name, **info}
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ moving without a reload; the list's filters through htmx."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -15,27 +14,11 @@ from console import api
 from tests.browser.login import log_in
 from tests.browser.test_backups_browser import ready_volume
 from tests.console.login_helpers import log_in as client_log_in
-from tests.emulator_process import EmulatorProcess
 from tests.snapshots.helpers import context_of, wait_for
 
 pytestmark = pytest.mark.browser
 
 BADGE_TIMEOUT = 30_000  # ms
-
-
-@pytest.fixture(scope="module")
-def slow_emulator():
-    """Lifecycles at their real length: a snapshot takes 3 s to create and 2 s to delete."""
-    proc = EmulatorProcess(env={"EMULATOR_SPEED": "1", "EMULATOR_RATE": "0"}).start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture
-def slow_account(slow_emulator):
-    name = f"sb{os.getpid()}x{os.urandom(3).hex()}"
-    info = slow_emulator.new_account(name)
-    return {"user": name, "password": f"{name}-password", "project": name, **info}
 
 
 @pytest.fixture

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.login import log_in
-from tests.emulator_process import EmulatorProcess
 
 pytestmark = pytest.mark.browser
 
 BADGE_TIMEOUT = 20_000  # ms: lifecycles take seconds here, on purpose
-
-
-@pytest.fixture(scope="module")
-def slow_emulator():
-    """An emulator whose lifecycles take real seconds, so that "Creating" can be seen."""
-    proc = EmulatorProcess(env={"EMULATOR_SPEED": "1", "EMULATOR_RATE": "0"}).start()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture
-def slow_account(slow_emulator):
-    name = f"vb{os.getpid()}x{os.urandom(3).hex()}"
-    info = slow_emulator.new_account(name)
-    return {"user": name, "password": f"{name}-password", "project": name, **info}
 
 
 @pytest.fixture
