@@ -5,22 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.contrib.auth import get_user
 from django.core.cache import cache
-from django.test import RequestFactory
 
 from console import api
-from console.session import cloud_context
-from tests.console.login_helpers import log_in
+from tests.console.login_helpers import context_of, log_in
 from tests.emulator_process import EmulatorProcess
-
-
-def context_of(client) -> api.CloudContext:
-    """The CloudContext the console builds for this client's login (to prepare data through the API)."""
-    request = RequestFactory().get("/")
-    request.session = client.session
-    request.user = get_user(request)
-    return cloud_context(request)
 
 
 def wait_for(predicate, timeout: float = 15.0):

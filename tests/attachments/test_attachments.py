@@ -10,8 +10,8 @@ from django.test import Client
 
 from console import api
 from console.models import LifecycleEvent
-from tests.attachments.conftest import context_of, make_volume, server_named, wait_for
-from tests.console.login_helpers import log_in
+from tests.attachments.conftest import make_volume, server_named, wait_for
+from tests.console.login_helpers import context_of, log_in
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from console import api
-from tests.attachments.conftest import context_of, server_named, wait_for
-from tests.console.login_helpers import log_in
+from tests.attachments.conftest import server_named, wait_for
+from tests.console.login_helpers import context_of, log_in
 
 pytestmark = pytest.mark.django_db
 

@@ -18,9 +18,9 @@ from django.db import connection
 from django.test import Client
 
 from console import api
-from tests.console.login_helpers import log_in
+from tests.console.login_helpers import context_of, log_in
 from tests.emulator_process import EmulatorProcess
-from tests.snapshots.helpers import context_of, submission_of, wait_for
+from tests.snapshots.helpers import submission_of, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,15 +9,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from console import api
-from tests.console.login_helpers import log_in
-from tests.snapshots.helpers import (
-    calls,
-    context_of,
-    submission_of,
-    volume_attached,
-    volume_ready,
-    wait_for,
-)
+from tests.console.login_helpers import context_of, log_in
+from tests.snapshots.helpers import calls, submission_of, volume_attached, volume_ready, wait_for
 
 pytestmark = pytest.mark.django_db
 

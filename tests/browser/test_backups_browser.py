@@ -10,9 +10,10 @@ from playwright.sync_api import expect
 
 from console import api
 from tests.browser.login import log_in
+from tests.console.login_helpers import context_of
 from tests.console.login_helpers import log_in as client_log_in
 from tests.emulator_process import EmulatorProcess
-from tests.snapshots.helpers import context_of, wait_for
+from tests.snapshots.helpers import wait_for
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,9 @@ from playwright.sync_api import Page, expect
 from console import api
 from tests.browser.login import log_in
 from tests.browser.test_backups_browser import ready_volume
+from tests.console.login_helpers import context_of
 from tests.console.login_helpers import log_in as client_log_in
-from tests.snapshots.helpers import context_of, wait_for
+from tests.snapshots.helpers import wait_for
 
 pytestmark = pytest.mark.browser
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user
 from django.contrib.sessions.models import Session
-from django.test import Client
+from django.test import Client, RequestFactory
 
-from console.session import CLOUD_KEY, TOKEN_KEY
+from console.api.context import CloudContext
+from console.session import CLOUD_KEY, TOKEN_KEY, cloud_context
 
 
 def log_in(client: Client, account: dict, *, next_url: str | None = None, **overrides: str):
@@ -29,3 +31,11 @@ def cloud_token(client: Client) -> str:
 
 def session_rows() -> int:
     return Session.objects.count()
+
+
+def context_of(client: Client) -> CloudContext:
+    """The CloudContext the console builds for this client's login (to prepare data through the API)."""
+    request = RequestFactory().get("/")
+    request.session = client.session
+    request.user = get_user(request)
+    return cloud_context(request)

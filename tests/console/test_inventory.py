@@ -5,15 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.contrib.auth import get_user
 from django.core.cache import cache
-from django.test import RequestFactory
 
 from console import api
 from console.inventory import listing_apply, listing_get, listing_invalidate, listing_set_status
 from console.models import LifecycleEvent
-from console.session import cloud_context
-from tests.console.login_helpers import log_in
+from tests.console.login_helpers import context_of, log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +22,6 @@ def client_in(client, settings, emulator, account):
     cache.clear()
     assert log_in(client, account).status_code == 302
     return client
-
-
-def context_of(client):
-    """The CloudContext the console builds for this client's login."""
-    request = RequestFactory().get("/")
-    request.session = client.session
-    request.user = get_user(request)
-    return cloud_context(request)
 
 
 def wait_for(predicate, timeout=15.0):

@@ -10,8 +10,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from console import api
-from tests.attachments.conftest import context_of, wait_for
-from tests.console.login_helpers import log_in
+from tests.attachments.conftest import wait_for
+from tests.console.login_helpers import context_of, log_in
 
 pytestmark = pytest.mark.django_db
 

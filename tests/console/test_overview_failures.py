@@ -14,8 +14,8 @@ import responses
 from django.core.cache import cache
 
 from console import api
-from tests.attachments.conftest import context_of, wait_for
-from tests.console.login_helpers import log_in
+from tests.attachments.conftest import wait_for
+from tests.console.login_helpers import context_of, log_in
 from tests.emulator_process import FAST, EmulatorProcess
 
 pytestmark = pytest.mark.django_db

@@ -27,8 +27,8 @@ from console.inventory import (
 from console.models import LifecycleEvent, Watch
 from console.tasks import watches_drive, watches_prune_task
 from console.watch import watch_kick, watch_step
-from tests.console.login_helpers import cloud_token, log_in
-from tests.console.test_inventory import context_of, wait_for
+from tests.console.login_helpers import cloud_token, context_of, log_in
+from tests.console.test_inventory import wait_for
 
 pytestmark = pytest.mark.django_db
 

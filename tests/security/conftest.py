@@ -6,14 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.contrib.auth import get_user
 from django.core.cache import cache
-from django.test import Client, RequestFactory
 
 from console import api
 from console.api.context import CloudContext
-from console.session import cloud_context
-from tests.console.login_helpers import log_in
+from tests.console.login_helpers import context_of, log_in
 
 # Text a user could put in a volume's name, description and metadata: none of it may ever run.
 HOSTILE_NAME = '<script>alert("name")</script><img src=x onerror=alert(1)>'
@@ -35,14 +32,6 @@ def cloud(settings, emulator):
 def client_in(client, account):
     assert log_in(client, account).status_code == 302
     return client
-
-
-def context_of(client: Client) -> CloudContext:
-    """The CloudContext the console builds for this client's login."""
-    request = RequestFactory().get("/")
-    request.session = client.session
-    request.user = get_user(request)
-    return cloud_context(request)
 
 
 def wait_for(predicate, timeout: float = 15.0):

@@ -14,9 +14,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from console import api
-from tests.console.login_helpers import log_in
+from tests.console.login_helpers import context_of, log_in
 from tests.emulator_process import EmulatorProcess
-from tests.security.conftest import context_of, wait_for
+from tests.security.conftest import wait_for
 
 
 @dataclass

@@ -11,7 +11,8 @@ from django.test import Client
 
 from console import api
 from support.models import ApiCall
-from tests.security.conftest import context_of, volume_available
+from tests.console.login_helpers import context_of
+from tests.security.conftest import volume_available
 from tests.security.routes import route_paths
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from console import api
-from tests.console.login_helpers import log_in
-from tests.security.conftest import context_of, volume_available, wait_for
+from tests.console.login_helpers import context_of, log_in
+from tests.security.conftest import volume_available, wait_for
 from tests.security.routes import route_paths
 
 pytestmark = pytest.mark.django_db

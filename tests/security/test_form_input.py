@@ -38,8 +38,8 @@ from console.api import http as api_http
 from console.api.context import CloudContext
 from console.live import MAX_FOLLOWED
 from console.statuses import status_info
-from tests.console.login_helpers import log_in
-from tests.security.conftest import context_of, wait_for
+from tests.console.login_helpers import context_of, log_in
+from tests.security.conftest import wait_for
 from tests.security.routes import Route, route_path, routes
 from tests.security.test_csrf import csrf_login
 

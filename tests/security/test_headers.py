@@ -7,8 +7,9 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import include, path
 
+from tests.console.login_helpers import context_of
 from tests.console.test_production_settings import PRODUCTION_ENV, manage
-from tests.security.conftest import context_of, volume_available
+from tests.security.conftest import volume_available
 from tests.security.routes import route_paths
 
 pytestmark = pytest.mark.django_db

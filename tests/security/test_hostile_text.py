@@ -19,8 +19,7 @@ from django.test import Client
 
 from console import api
 from support.models import ApiCall
-from tests.console.login_helpers import log_in
-from tests.security.conftest import context_of
+from tests.console.login_helpers import context_of, log_in
 from tests.security.hostile_world import World, pages_of, world_build
 from tests.security.payloads import HOSTILE_A, HOSTILE_B, escaped, live_markup_in
 from tests.support.conftest import support_group

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from tests.console.login_helpers import log_in
-from tests.snapshots.helpers import context_of
+from tests.console.login_helpers import context_of, log_in
 
 
 @pytest.fixture

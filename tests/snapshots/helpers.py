@@ -6,21 +6,9 @@ from __future__ import annotations
 import re
 import time
 
-from django.contrib.auth import get_user
-from django.test import RequestFactory
-
 from console import api
-from console.session import cloud_context
 
 SUBMISSION = re.compile(r'name="submission" value="([0-9a-f]{32})"')
-
-
-def context_of(client):
-    """The CloudContext the console builds for this client's login."""
-    request = RequestFactory().get("/")
-    request.session = client.session
-    request.user = get_user(request)
-    return cloud_context(request)
 
 
 def wait_for(predicate, timeout: float = 15.0, pause: float = 0.1):

@@ -6,11 +6,8 @@ import re
 import time
 
 import pytest
-from django.contrib.auth import get_user
 from django.core.cache import cache
-from django.test import RequestFactory
 
-from console.session import cloud_context
 from tests.console.login_helpers import log_in
 
 
@@ -23,14 +20,6 @@ def client_in(client, settings, emulator, account):
     cache.clear()
     assert log_in(client, account).status_code == 302
     return client
-
-
-def context_of(client):
-    """The CloudContext the console builds for this client's login."""
-    request = RequestFactory().get("/")
-    request.session = client.session
-    request.user = get_user(request)
-    return cloud_context(request)
 
 
 def wait_for(predicate, timeout=15.0, pause=0.1):

@@ -21,9 +21,8 @@ from django.test import Client
 
 from console import api
 from console.statuses import status_info
-from tests.console.login_helpers import log_in
+from tests.console.login_helpers import context_of, log_in
 from tests.emulator_process import EmulatorProcess
-from tests.volumes.conftest import context_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from django.test import Client
 from console import api
 from console.inventory import listing_get
 from console.models import LifecycleEvent
-from tests.console.login_helpers import log_in
-from tests.volumes.conftest import calls, context_of, create_form, wait_for
+from tests.console.login_helpers import context_of, log_in
+from tests.volumes.conftest import calls, create_form, wait_for
 
 pytestmark = pytest.mark.django_db
 

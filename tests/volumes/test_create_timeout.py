@@ -14,9 +14,9 @@ from django.core.cache import cache
 from console import api
 from console.inventory import listing_invalidate
 from console.models import LifecycleEvent
-from tests.console.login_helpers import log_in
+from tests.console.login_helpers import context_of, log_in
 from tests.emulator_process import FAST, EmulatorProcess
-from tests.volumes.conftest import calls, context_of, create_form
+from tests.volumes.conftest import calls, create_form
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.core.cache import cache
 
 from console import api
 from console.inventory import listing_get
-from tests.console.login_helpers import log_in
-from tests.volumes.conftest import calls, context_of, wait_for
+from tests.console.login_helpers import context_of, log_in
+from tests.volumes.conftest import calls, wait_for
 
 pytestmark = pytest.mark.django_db
 

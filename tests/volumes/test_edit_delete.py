@@ -11,7 +11,8 @@ from django.core.cache import cache
 from console import api
 from console.inventory import listing_get
 from console.models import LifecycleEvent
-from tests.volumes.conftest import calls, context_of, wait_for
+from tests.console.login_helpers import context_of
+from tests.volumes.conftest import calls, wait_for
 
 pytestmark = pytest.mark.django_db
 
