@@ -55,7 +55,6 @@ services-stop:
 migrate: venv
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 
 ## bench: the console's benchmarks (API budget vs a Horizon-style poller, badge freshness, page latency,
 ## poll throughput) on loopback, ~10 minutes; writes docs/performance.md. Longer runs: BENCH_ARGS, e.g.

@@ -180,7 +180,7 @@ class Backend:
             # Required by the production settings (the Celery broker); nothing here sends a task.
             self.env["REDIS_URL"] = "redis://127.0.0.1:1/0"
             self.kind = "SQLite + database cache (PostgreSQL not running or redis-server missing)"
-        commands = [["migrate", "--noinput"], ["createcachetable"], ["collectstatic", "--noinput"]]
+        commands = [["migrate", "--noinput"], ["collectstatic", "--noinput"]]
         for command in commands:
             result = subprocess.run(
                 [sys.executable, "manage.py", *command, "-v", "0"],

@@ -59,7 +59,6 @@ def main() -> None:
 
     setup_test_environment()
     call_command("migrate", verbosity=0, interactive=False)
-    call_command("createcachetable", verbosity=0)
     emulator = EmulatorProcess(
         env={**FAST, "EMULATOR_RATE": "0", "EMULATOR_QUOTA_VOLUMES": "-1", "EMULATOR_QUOTA_GIGABYTES": "-1"}
     ).start()

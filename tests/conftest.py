@@ -13,6 +13,40 @@ _names = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory) -> None:
+    """The test database is a file, as in production, never SQLite's in-memory database.
+
+    With an in-memory database Django hands the live server's threads the test's own connection, so
+    two requests at once (a page and its badge poll) share one transaction state and corrupt it
+    (`IndexError: pop from empty list` in `transaction.atomic`, then every later query fails). With
+    a file, every thread has its own connection, as every gunicorn thread does; WAL and IMMEDIATE
+    transactions (console.settings) let them write in turn. PostgreSQL runs in tests/integration.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test-console.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache(request, django_db_blocker):
+    """Every test that runs the console for real (a live server, or its own threads on a transactional
+    database) starts with an empty shared cache: no listing, budget claim, lock or login throttle count
+    of an earlier test, failed or not, reaches it. Other tests run inside a transaction that is rolled
+    back, the database cache's rows with it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
+        from django.core.cache import cache
+
+        request.getfixturevalue("django_db_setup")  # the test database, never the real one
+        with django_db_blocker.unblock():
+            cache.clear()
+    yield
+
+
+@pytest.fixture(scope="session")
 def emulator():
     """One real emulator process for the session, rate limit off, fast lifecycles."""
     proc = EmulatorProcess(env={**FAST, "EMULATOR_RATE": "0"}).start()
