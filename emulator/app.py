@@ -169,7 +169,12 @@ class Emulator:
     def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
         self.store = store or Store(config.db_path)
-        self.limiter = RateLimiter(config.rate, config.burst, config.rate_tolerance)
+        # Each API has its own budget per project (spec 4.5.2 Rate Limits for Block Storage; 4.5.5
+        # points to Compute's own limits for the os-volume_attachments calls).
+        self.limiters = {
+            "volume": RateLimiter(config.rate, config.burst, config.rate_tolerance),
+            "compute": RateLimiter(config.compute_rate, config.compute_burst, config.rate_tolerance),
+        }
         self.faults = Faults(dict(config.faults))
         self.stats = Stats()
         self.calls = CallLog()
@@ -203,7 +208,7 @@ class Emulator:
         status: int | str = "dropped" if outcome.drop else outcome.reply.status
         elapsed_ms = (time.monotonic() - started) * 1000
         if kind in API_VERSIONS and project_id:
-            self.stats.record(project_id, request.method, template, status, time.time())
+            self.stats.record(project_id, kind, request.method, template, status, time.time())
         elif kind == "identity" and request.path.rstrip("/") in ("/v3/auth/tokens", "/v2.0/tokens"):
             self.stats.record_identity()
         if kind != "hook":
@@ -277,7 +282,7 @@ class Emulator:
             )
         if region not in REGIONS:
             raise not_found(f"Unknown region {region}: use one of {', '.join(REGIONS)}.")
-        wait = self.limiter.check(project_id)
+        wait = self.limiters[kind].check(project_id)
         if wait is not None:
             raise ApiError(413, RATE_LIMITED, wait)
         if name is None:

@@ -37,8 +37,10 @@ def _int(name: str, default: int) -> int:
 class Config:
     db_path: Path
     token_ttl: float = 43200
-    rate: float = 1.0
+    rate: float = 1.0  # Block Storage calls per second per project (spec 4.5.x Rate Limits)
     burst: int = 1
+    compute_rate: float = 1.0  # Compute calls (servers, images, os-volume_attachments): metered apart
+    compute_burst: int = 1
     rate_tolerance: float = 0.05
     speed: float = 1.0
     durations: dict[str, float] = field(default_factory=dict)
@@ -73,11 +75,16 @@ class Config:
                 faults[key] = value
         if os.environ.get("EMULATOR_FAULT_PROJECT", "").strip():
             faults["project"] = os.environ["EMULATOR_FAULT_PROJECT"].strip()
+        rate = _float("EMULATOR_RATE", 1.0)
+        burst = max(1, _int("EMULATOR_BURST", 1))
         return cls(
             db_path=db,
             token_ttl=_float("EMULATOR_TOKEN_TTL", 43200),
-            rate=_float("EMULATOR_RATE", 1.0),
-            burst=max(1, _int("EMULATOR_BURST", 1)),
+            rate=rate,
+            burst=burst,
+            # Compute's own limit; unset, it takes Block Storage's values (EMULATOR_RATE=0 turns both off).
+            compute_rate=_float("EMULATOR_COMPUTE_RATE", rate),
+            compute_burst=max(1, _int("EMULATOR_COMPUTE_BURST", burst)),
             rate_tolerance=max(0.0, _float("EMULATOR_RATE_TOLERANCE", 0.05)),
             speed=max(0.0, _float("EMULATOR_SPEED", 1.0)),
             durations=durations,

@@ -98,6 +98,13 @@ class Faults:
         return probability > 0 and random.random() < probability
 
 
+APIS = ("volume", "compute")
+
+
+def _api_entry() -> dict[str, Any]:
+    return {"total": 0, "overlimit": 0, "times": deque(maxlen=MAX_TIMES)}
+
+
 def _project_entry() -> dict[str, Any]:
     return {
         "total": 0,
@@ -105,6 +112,7 @@ def _project_entry() -> dict[str, Any]:
         "by_method": {},
         "by_status": {},
         "by_path": {},
+        "by_api": {api: _api_entry() for api in APIS},
         "times": deque(maxlen=MAX_TIMES),
     }
 
@@ -123,19 +131,26 @@ class Stats:
             self.identity = 0
             self.projects: dict[str, dict[str, Any]] = {}
 
-    def record(self, project_id: str, method: str, path: str, status: int | str, when: float) -> None:
+    def record(
+        self, project_id: str, api: str, method: str, path: str, status: int | str, when: float
+    ) -> None:
+        """Count one call of `api` ("volume" or "compute"): each API is metered on its own."""
         with self._lock:
             entry = self.projects.get(project_id)
             if entry is None:
                 entry = self.projects[project_id] = _project_entry()
+            by_api = entry["by_api"][api]
             self.total += 1
             entry["total"] += 1
+            by_api["total"] += 1
             if status == 413:
                 self.overlimit += 1
                 entry["overlimit"] += 1
+                by_api["overlimit"] += 1
             for key, value in (("by_method", method), ("by_status", str(status)), ("by_path", path)):
                 entry[key][value] = entry[key].get(value, 0) + 1
             entry["times"].append(round(when, 6))
+            by_api["times"].append(round(when, 6))
 
     def record_identity(self) -> None:
         with self._lock:
@@ -151,6 +166,10 @@ class Stats:
                     "by_method": dict(entry["by_method"]),
                     "by_status": dict(entry["by_status"]),
                     "by_path": dict(entry["by_path"]),
+                    "by_api": {
+                        api: {"total": a["total"], "overlimit": a["overlimit"], "times": list(a["times"])}
+                        for api, a in entry["by_api"].items()
+                    },
                     "times": list(entry["times"]),
                 }
 
