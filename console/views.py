@@ -6,9 +6,10 @@ from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -18,6 +19,19 @@ from console import security, session
 from console.api import identity
 from console.api.errors import ApiError, Forbidden, Unauthorized
 from console.forms import LoginForm, RegionForm
+
+# The sections whose pages show one region's resources (URL namespaces), and the query parameters
+# that name a resource (a create form's source, a list's volume filter): neither exists elsewhere.
+REGIONAL_SECTIONS = ("volumes", "snapshots", "backups", "attachments")
+RESOURCE_PARAMETERS = (
+    "volume_id",
+    "snapshot_id",
+    "source_volid",
+    "image_id",
+    "server_id",
+    "volume",
+    "source",
+)
 
 CREDENTIALS_REFUSED = "Those credentials were not accepted. Check the user name, password and project."
 ACCOUNT_DISABLED = "This account may not use the console. Ask an administrator."
@@ -90,13 +104,34 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def switch_region(request: HttpRequest) -> HttpResponse:
     form = RegionForm(request.POST, regions=session.regions(request))
+    next_url = session.safe_next(request, request.POST.get("next"))
     if form.is_valid():
         session.switch_region(request, form.cleaned_data["region"])
         messages.success(request, f"Now working in {form.cleaned_data['region']}.")
+        next_url = region_landing(next_url) if next_url else None
     else:
         messages.error(request, "That region is not in your project's catalog.")
-    next_url = session.safe_next(request, request.POST.get("next"))
     return redirect(next_url or "overview")
+
+
+def region_landing(url: str) -> str:
+    """Where a region switch made on `url` lands: the same page when it exists in every region (a
+    list, a create form, the overview), else the nearest one that does. A resource's pages (its id
+    in the path) go to their section's list, and parameters naming a resource are left out: the
+    other region has none of this one's resources."""
+    path, _, query = url.partition("?")
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return url
+    if match.namespace not in REGIONAL_SECTIONS:
+        return url
+    if match.kwargs:
+        return f"/{path.split('/')[1]}/"  # "/volumes/ID/edit/" -> "/volumes/"
+    kept = QueryDict(query, mutable=True)
+    for name in RESOURCE_PARAMETERS:
+        kept.pop(name, None)
+    return f"{path}?{kept.urlencode()}" if kept else path
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
