@@ -199,6 +199,12 @@ API_READ_RETRIES = env_int("API_READ_RETRIES", 2)
 API_RETRY_MAX_WAIT = env_float("API_RETRY_MAX_WAIT", 5.0)
 # Background refreshes only take a budget slot that starts within this many seconds (0: free now).
 API_BUDGET_BACKGROUND_WAIT = env_float("API_BUDGET_BACKGROUND_WAIT", 0.0)
+# Every call, its retries included, ends within this many seconds, whatever the cloud does byte by
+# byte (a server that drips its answer is cut off at the deadline).
+API_CALL_DEADLINE = env_float("API_CALL_DEADLINE", 30.0)
+# The largest answer read from the cloud, counted after decompression; a larger one is refused while
+# it streams in (32 MiB: a listing of tens of thousands of volumes).
+API_MAX_RESPONSE_BYTES = env_int("API_MAX_RESPONSE_BYTES", 32 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

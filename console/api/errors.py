@@ -77,6 +77,11 @@ class MalformedResponse(ApiError):
     """The cloud answered something that is not the documented JSON or XML."""
 
 
+class ResponseTooLarge(MalformedResponse):
+    """The cloud's answer was larger than API_MAX_RESPONSE_BYTES (after decompression): refused
+    while it streamed in, never read whole."""
+
+
 class BudgetExhausted(ApiError):
     """The console's own per-project call budget refused the call; nothing was sent."""
 

@@ -4,6 +4,14 @@ One requests.Session per process (connection pooling; re-made after a fork), exp
 read timeouts on every call, the project's call budget before every Block Storage and Compute call,
 one mapping of failures to typed errors (console.api.errors), bounded retries of reads only, and one
 request-log row per call sent (support.recorder).
+
+Every call is bounded, whatever the cloud does:
+- in time: the call, its retries and their pauses included, ends by API_CALL_DEADLINE (or by the
+  tighter deadline of an enclosing `call_deadline()` block). Socket timeouts alone cannot promise that
+  (a server that sends one byte a second never trips a read timeout), so a `_Cutoff` shuts the call's
+  socket down at the deadline, which ends any read blocked on it;
+- in size: the body is streamed and counted after decompression; past API_MAX_RESPONSE_BYTES the call
+  is refused (ResponseTooLarge) and the connection dropped, so a gzip bomb never unpacks.
 """
 
 from __future__ import annotations
@@ -12,19 +20,25 @@ import contextvars
 import http.cookiejar
 import logging
 import os
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from console.api.budget import budget_acquire
 from console.api.context import CloudContext
@@ -34,6 +48,7 @@ from console.api.errors import (
     ConnectionFailed,
     MalformedResponse,
     OverLimit,
+    ResponseTooLarge,
     ServerError,
     Timeout,
     status_error,
@@ -50,10 +65,135 @@ REQUEST_ID_HEADERS = ("X-Compute-Request-Id", "X-Openstack-Request-Id")
 USER_AGENT = "block-storage-console"
 # First pause between two attempts of a read; it doubles with each attempt, up to API_RETRY_MAX_WAIT.
 BACKOFF_SECONDS = 0.5
+# Bodies are read in pieces of this many (decompressed) bytes.
+CHUNK_BYTES = 64 * 1024
+# A request id longer than this, or with anything but printable ASCII, is not one (it is stored,
+# shown and searched: a hostile header must not become a 10 kB "id").
+MAX_REQUEST_ID = 128
+_REQUEST_ID_JUNK = re.compile(r"[^\x21-\x7e]")
 
 _session_lock = threading.Lock()
 _session_state: tuple[int, requests.Session] | None = None
 _captured: contextvars.ContextVar[tuple[list[str], ...]] = contextvars.ContextVar("captured", default=())
+# The deadline (time.monotonic()) of every call made inside a `call_deadline()` block.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+class _Cutoff:
+    """Ends one call at its deadline whatever the server does byte by byte.
+
+    A timer fires at the deadline and shuts down the socket of the call's connection (the connection
+    classes below hand it over when they wait for the answer): a read blocked on it returns at once,
+    and requests reports the broken connection, which `_send` then reports as a Timeout.
+    """
+
+    _current: contextvars.ContextVar[_Cutoff | None] = contextvars.ContextVar("cutoff", default=None)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(0.0, seconds)
+        self.fired = False
+        self._done = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(self.seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Cutoff:
+        self._token = self._current.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.disarm()
+        self._current.reset(self._token)
+
+    def disarm(self) -> bool:
+        """Stop the timer; True when it had already fired (what was read may be cut short: a
+        server's half-sent headers can even look like a whole answer)."""
+        with self._lock:
+            self._done = True
+            self._sock = None
+        self._timer.cancel()
+        return self.fired
+
+    @classmethod
+    def watch(cls, sock: socket.socket | None) -> None:
+        """The socket the current call is about to wait on (called by the connection classes)."""
+        cutoff = cls._current.get()
+        if cutoff is None or sock is None:
+            return
+        with cutoff._lock:
+            if cutoff._done:
+                return
+            cutoff._sock = sock
+            fired = cutoff.fired
+        if fired:
+            _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            sock = self._sock
+        if sock is not None:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # socket.socket's own shutdown, also for a TLS socket: it ends a read blocked in another thread
+    # without touching the TLS object that thread is using. OSError: already closed.
+    with suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def getresponse(self):  # type: ignore[override]
+        _Cutoff.watch(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def getresponse(self):  # type: ignore[override]
+        _Cutoff.watch(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter with connections whose answers a _Cutoff can end."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+@contextmanager
+def call_deadline(seconds: float) -> Iterator[None]:
+    """Every call made inside the block ends within `seconds` from now (or by an enclosing block's
+    deadline, if that is sooner), retries included. E.g. a page's inventory refresh gets a few
+    seconds, so a hung cloud cannot hold the page."""
+    deadline = time.monotonic() + max(0.0, seconds)
+    outer = _deadline.get()
+    token = _deadline.set(deadline if outer is None else min(outer, deadline))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _call_deadline() -> float:
+    """The deadline (time.monotonic()) of a call starting now."""
+    own = time.monotonic() + max(0.0, float(settings.API_CALL_DEADLINE))
+    outer = _deadline.get()
+    return own if outer is None else min(own, outer)
 
 
 def _session() -> requests.Session:
@@ -67,7 +207,7 @@ def _session() -> requests.Session:
                 session = requests.Session()
                 session.trust_env = False  # no proxies or .netrc credentials from the environment
                 session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-                adapter = HTTPAdapter(pool_connections=8, pool_maxsize=32, max_retries=0)
+                adapter = _Adapter(pool_connections=8, pool_maxsize=32, max_retries=0)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 state = _session_state = (os.getpid(), session)
@@ -112,12 +252,16 @@ def request(
     refused it unprocessed, by its rate limit (a 413 with a retry delay): sending it again cannot
     make anything twice. Any other failure of a write is never retried blindly.
 
+    Everything, retries included, ends by the call's deadline (API_CALL_DEADLINE, or a tighter
+    `call_deadline()`): a retry that would start after it is not made.
+
     Raises an ApiError subclass: the fault of an error status, Timeout, ConnectionFailed,
-    MalformedResponse, or BudgetExhausted (nothing was sent).
+    MalformedResponse (ResponseTooLarge), or BudgetExhausted (nothing was sent).
     """
     attempts = 1 + max(0, int(settings.API_READ_RETRIES))
     attempt = 1
     last_error: ApiError | None = None
+    deadline = _call_deadline()
     while True:
         if service != IDENTITY:
             try:
@@ -126,6 +270,9 @@ def request(
                 if last_error is None:
                     raise
                 raise last_error from None  # a retry found no turn: report what went wrong before
+        if time.monotonic() >= deadline:
+            # The turn came too late to be of use (the caller's deadline has passed): send nothing.
+            raise last_error or _deadline_error()
         try:
             return _send(
                 ctx,
@@ -136,11 +283,14 @@ def request(
                 body=body,
                 decode=decode,
                 attempt=attempt,
+                deadline=deadline,
             )
         except (ConnectionFailed, ServerError, OverLimit) as failed:
             pause = _retry_pause(failed, attempt)
             if attempt == attempts or pause is None or not (method == "GET" or _rate_limited(failed)):
                 raise
+            if time.monotonic() + pause >= deadline:
+                raise  # the next attempt could not even start before the deadline
             last_error = failed
         log.info("retrying %s %s in %.1f s after %r", method, _path(url), pause, last_error)
         time.sleep(pause)
@@ -173,8 +323,39 @@ def _path(url: str) -> str:
 def _request_id(response: requests.Response) -> str:
     for name in REQUEST_ID_HEADERS:
         if value := response.headers.get(name):
-            return value
+            return _REQUEST_ID_JUNK.sub("", value)[:MAX_REQUEST_ID]
     return ""
+
+
+def _deadline_error() -> Timeout:
+    return Timeout(None, "The cloud did not answer in time.", fault="timeout")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """The whole body, decompressed, or _TooLarge as soon as it is past API_MAX_RESPONSE_BYTES.
+
+    Read in pieces of CHUNK_BYTES decompressed bytes (urllib3 inflates a compressed body only as far
+    as each piece needs), so neither a huge body nor a small gzip bomb is ever held whole.
+    """
+    limit = int(settings.API_MAX_RESPONSE_BYTES)
+    try:
+        declared = int(response.headers.get("Content-Length", ""))
+    except ValueError:
+        declared = None
+    if declared is not None and declared > limit:
+        raise _TooLarge
+    pieces: list[bytes] = []
+    size = 0
+    for piece in response.iter_content(CHUNK_BYTES):
+        size += len(piece)
+        if size > limit:
+            raise _TooLarge
+        pieces.append(piece)
+    return b"".join(pieces)
 
 
 def _send(
@@ -187,6 +368,7 @@ def _send(
     body: bytes | None,
     decode: Decoder | None,
     attempt: int,
+    deadline: float | None = None,
 ) -> Reply:
     headers = {"Accept": fmt.media_type, "User-Agent": USER_AGENT}
     if body is not None:
@@ -195,33 +377,58 @@ def _send(
         headers["X-Auth-Token"] = ctx.token
     created_at = timezone.now()
     started = time.monotonic()
+    remaining = max(0.001, (deadline if deadline is not None else _call_deadline()) - started)
     response: requests.Response | None = None
+    content = b""
     request_id = ""
     error: ApiError | None = None
     data: Any = None
-    try:
-        response = _session().request(
-            method,
-            url,
-            data=body,
-            headers=headers,
-            timeout=(float(settings.API_CONNECT_TIMEOUT), float(settings.API_READ_TIMEOUT)),
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        log.info("%s %s failed: %r", method, _path(url), exc)
-        error = _transport_error(exc)
+    with _Cutoff(remaining) as cutoff:
+        try:
+            response = _session().request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=(
+                    min(float(settings.API_CONNECT_TIMEOUT), remaining),
+                    min(float(settings.API_READ_TIMEOUT), remaining),
+                ),
+                allow_redirects=False,
+                stream=True,
+            )
+            request_id = _request_id(response)
+            content = _read_body(response)
+            if cutoff.disarm():
+                error = _deadline_error()
+        except _TooLarge:
+            limit = _megabytes(int(settings.API_MAX_RESPONSE_BYTES))
+            log.warning("%s %s: answer over %s, refused (request %s)", method, _path(url), limit, request_id)
+            error = ResponseTooLarge(
+                response.status_code if response is not None else None,
+                f"The cloud's answer was larger than the console accepts ({limit}); it was not read.",
+                fault="responseTooLarge",
+                request_id=request_id,
+            )
+        except (requests.RequestException, OSError, urllib3.exceptions.HTTPError, HTTPException) as exc:
+            log.info("%s %s failed: %r", method, _path(url), exc)
+            answered = response is not None
+            error = _deadline_error() if cutoff.fired else _transport_error(exc, answered=answered)
+        finally:
+            if response is not None:
+                response.close()  # back to the pool when read whole; dropped otherwise
     duration_ms = round((time.monotonic() - started) * 1000)
     if response is not None:
-        request_id = _request_id(response)
         if request_id:
             for ids in _captured.get():
                 ids.append(request_id)
-        if response.status_code >= 400:
-            error = _fault_error(response, request_id)
+        if error is not None:
+            pass  # the answer could not be read whole: its status alone says nothing reliable
+        elif response.status_code >= 400:
+            error = _fault_error(response, content, request_id)
         elif decode is not None:
             try:
-                data = decode(body_format(response.content, fmt), response.content)
+                data = decode(body_format(content, fmt), content)
             except DecodeError as exc:
                 log.warning("%s %s: undecodable answer (%s), request %s", method, _path(url), exc, request_id)
                 error = MalformedResponse(
@@ -249,26 +456,39 @@ def _send(
     return Reply(status=response.status_code, request_id=request_id, headers=response.headers, data=data)
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MiB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
 def probe(url: str, *, timeout: float) -> int:
     """GET `url` and return the HTTP status: a reachability check (e.g. /healthz), not an API call,
-    so no token, no budget slot and no request-log row. Raises Timeout or ConnectionFailed."""
-    try:
-        response = _session().get(url, timeout=(timeout, timeout), allow_redirects=False)
-    except requests.RequestException as exc:
-        raise _transport_error(exc) from None
-    response.close()
+    so no token, no budget slot and no request-log row; the body is never read. Raises Timeout or
+    ConnectionFailed."""
+    with _Cutoff(2 * timeout) as cutoff:
+        try:
+            response = _session().get(url, timeout=(timeout, timeout), allow_redirects=False, stream=True)
+        except requests.RequestException as exc:
+            raise (_deadline_error() if cutoff.fired else _transport_error(exc)) from None
+        response.close()
     return response.status_code
 
 
-def _transport_error(exc: requests.RequestException) -> ApiError:
-    """The typed error of a call that got no HTTP answer."""
+def _transport_error(exc: Exception, *, answered: bool = False) -> ApiError:
+    """The typed error of a call that got no (whole) HTTP answer."""
     if isinstance(exc, requests.Timeout):
-        return Timeout(None, "The cloud did not answer in time.", fault="timeout")
+        return _deadline_error()
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return MalformedResponse(
+            None, "The cloud's answer could not be unpacked (bad compression).", fault="malformedResponse"
+        )
+    if answered:
+        message = "The cloud's answer broke off before its end."
+        return ConnectionFailed(None, message, fault="connectionFailed")
     return ConnectionFailed(None, "The cloud could not be reached.", fault="connectionFailed")
 
 
-def _fault_error(response: requests.Response, request_id: str) -> ApiError:
-    fault = fault_parse(response.content)
+def _fault_error(response: requests.Response, content: bytes, request_id: str) -> ApiError:
+    fault = fault_parse(content)
     message = (fault.message if fault else "") or f"{response.status_code} {response.reason or 'Error'}"
     retry_after = fault.retry_after if fault else None
     if retry_after is None:
