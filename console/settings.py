@@ -202,6 +202,10 @@ API_BUDGET_BACKGROUND_WAIT = env_float("API_BUDGET_BACKGROUND_WAIT", 0.0)
 # Every call, its retries included, ends within this many seconds, whatever the cloud does byte by
 # byte (a server that drips its answer is cut off at the deadline).
 API_CALL_DEADLINE = env_float("API_CALL_DEADLINE", 30.0)
+# The hosts the cloud token may be sent to: "host" (any port) or "host:port", comma-separated. Empty
+# (the default): the Identity host, and the hosts the service catalog named at login. Set, it pins
+# them: a login whose catalog points anywhere else is refused with a clear message.
+API_TOKEN_HOSTS = env_list("API_TOKEN_HOSTS", [])
 # The largest answer read from the cloud, counted after decompression; a larger one is refused while
 # it streams in (32 MiB: a listing of tens of thousands of volumes).
 API_MAX_RESPONSE_BYTES = env_int("API_MAX_RESPONSE_BYTES", 32 * 1024 * 1024)

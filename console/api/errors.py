@@ -82,6 +82,11 @@ class ResponseTooLarge(MalformedResponse):
     while it streamed in, never read whole."""
 
 
+class HostNotAllowed(ApiError):
+    """The call would have taken the token to a host it may not go to (API_TOKEN_HOSTS, or the
+    hosts of the login's catalog); nothing was sent."""
+
+
 class BudgetExhausted(ApiError):
     """The console's own per-project call budget refused the call; nothing was sent."""
 

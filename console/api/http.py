@@ -46,6 +46,7 @@ from console.api.errors import (
     ApiError,
     BudgetExhausted,
     ConnectionFailed,
+    HostNotAllowed,
     MalformedResponse,
     OverLimit,
     ResponseTooLarge,
@@ -255,9 +256,13 @@ def request(
     Everything, retries included, ends by the call's deadline (API_CALL_DEADLINE, or a tighter
     `call_deadline()`): a retry that would start after it is not made.
 
+    A call carrying a token goes only to a host the token may go to (`token_destination_check`).
+
     Raises an ApiError subclass: the fault of an error status, Timeout, ConnectionFailed,
-    MalformedResponse (ResponseTooLarge), or BudgetExhausted (nothing was sent).
+    MalformedResponse (ResponseTooLarge), or BudgetExhausted or HostNotAllowed (nothing was sent).
     """
+    if ctx.token:
+        token_destination_check(url, endpoints=(ctx.volume_url, ctx.compute_url))
     attempts = 1 + max(0, int(settings.API_READ_RETRIES))
     attempt = 1
     last_error: ApiError | None = None
@@ -295,6 +300,60 @@ def request(
         log.info("retrying %s %s in %.1f s after %r", method, _path(url), pause, last_error)
         time.sleep(pause)
         attempt += 1
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port filled in for http and https; ValueError when it has
+    no host or an impossible port."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if not host or scheme not in ("http", "https"):
+        raise ValueError(url)
+    return scheme, host, parts.port or {"http": 80, "https": 443}[scheme]
+
+
+def _pinned(entry: str) -> tuple[str, int | None]:
+    """An API_TOKEN_HOSTS entry: "host" (any port) or "host:port" (IPv6: "[::1]:8776")."""
+    parts = urlsplit("//" + entry.strip())
+    return (parts.hostname or "").lower(), parts.port
+
+
+def token_destination_check(url: str, *, endpoints: tuple[str, ...]) -> None:
+    """Raise HostNotAllowed unless the token may be sent to `url`.
+
+    With API_TOKEN_HOSTS set, the URL's host must be one of them. Otherwise it must be on the
+    origin (scheme, host and port) of IDENTITY_URL or of one of `endpoints` (the catalog's URLs the
+    login gave this session). Either way, when Identity is reached over HTTPS the token never goes
+    over plain HTTP. So a URL the cloud hands back (a "next" link, a redirect) cannot take the
+    token anywhere else.
+    """
+    try:
+        scheme, host, port = _origin(url)
+        identity = _origin(settings.IDENTITY_URL)
+    except ValueError:
+        allowed = False
+    else:
+        pins = [_pinned(entry) for entry in settings.API_TOKEN_HOSTS if entry.strip()]
+        if identity[0] == "https" and scheme != "https":
+            allowed = False
+        elif pins:
+            allowed = any(host == pin_host and pin_port in (None, port) for pin_host, pin_port in pins)
+        else:
+            origins = {identity}
+            for endpoint in endpoints:
+                with suppress(ValueError):
+                    origins.add(_origin(endpoint))
+            allowed = (scheme, host, port) in origins
+    if not allowed:
+        where = urlsplit(url).netloc or url
+        log.warning("refused to send the token to %s (%s)", where[:200], _path(url)[:200])
+        raise HostNotAllowed(
+            None,
+            f"The cloud pointed the console at {where[:200]}, where your token may not be sent. "
+            "Nothing was sent. Ask the console's operator if this host should be allowed.",
+            fault="hostNotAllowed",
+        )
 
 
 def _rate_limited(error: ApiError) -> bool:

@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from console.api import http
 from console.api.context import CloudContext
-from console.api.errors import CatalogError, MalformedResponse, Unauthorized
+from console.api.errors import CatalogError, HostNotAllowed, MalformedResponse, Unauthorized
 from console.api.wire import JSON, DecodeError, WireFormat
 
 # Project ids are digits or hex (the emulator's are 14 digits, OpenStack's 32 hex characters).
@@ -107,6 +108,7 @@ def _token_create(
             reply.status, "Identity answered without a token.", request_id=reply.request_id
         )
     result = dataclasses.replace(reply.data, token=token)
+    _catalog_hosts_check(result, request_id=reply.request_id)
     if not result.regions:
         raise CatalogError(
             None,
@@ -116,6 +118,27 @@ def _token_create(
             request_id=reply.request_id,
         )
     return result
+
+
+def _catalog_hosts_check(result: AuthResult, *, request_id: str) -> None:
+    """Refuse a login whose catalog would take the token where it may not go (API_TOKEN_HOSTS, or
+    plain HTTP when Identity is HTTPS)."""
+    for endpoints in result.regions.values():
+        for url in (endpoints.volume_url, endpoints.compute_url):
+            if not url:
+                continue
+            try:
+                http.token_destination_check(url, endpoints=(url,))
+            except HostNotAllowed:
+                where = urlsplit(url).netloc or url
+                raise CatalogError(
+                    None,
+                    f"Your project's service catalog points at {where[:200]}, where this console may not "
+                    "send your token, so it cannot log you in. Ask the console's operator (the setting "
+                    "API_TOKEN_HOSTS) or your cloud administrator.",
+                    fault="catalogError",
+                    request_id=request_id,
+                ) from None
 
 
 def _token_decode(fmt: WireFormat, content: bytes) -> AuthResult:
