@@ -2,6 +2,9 @@
 # Starts the emulator, the console and a Celery worker (with beat) for development; Ctrl-C stops
 # everything it started. The worker's broker is kombu's filesystem transport under var/celery/
 # (no server to install); its log is var/log/celery.log.
+# The console outlives the others: when the emulator stops (killed, crashed, stopped to try an outage)
+# the console keeps serving and shows the cloud as unreachable; only the console's own end or
+# Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .env ] && set -a && . ./.env && set +a
@@ -9,34 +12,40 @@ PY=.venv/bin/python
 CELERY=.venv/bin/celery
 EMULATOR_PORT=${EMULATOR_PORT:-8776}
 CONSOLE_PORT=${CONSOLE_PORT:-8000}
-mkdir -p var/log
+export IDENTITY_URL=${IDENTITY_URL:-http://127.0.0.1:$EMULATOR_PORT/v3}
+VAR=${CONSOLE_VAR_DIR:-var}
+mkdir -p "$VAR/log"
 pids=()
 stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping..."
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  exit 0  # a trap on INT or TERM would otherwise return to where the script was waiting
 }
 trap stop INT TERM EXIT
 
 $PY manage.py runemulator --addr 127.0.0.1 --port "$EMULATOR_PORT" &
-pids+=($!)
+emulator_pid=$!
+pids+=("$emulator_pid")
 for _ in $(seq 1 50); do
   curl -sf "http://127.0.0.1:$EMULATOR_PORT/_emulator/stats" >/dev/null && break
   sleep 0.2
 done
 $PY manage.py runserver "127.0.0.1:$CONSOLE_PORT" --noreload &
-pids+=($!)
+console_pid=$!
+pids+=("$console_pid")
 # Messages left by an earlier run or by tests are dropped: beat re-drives every active watch from
 # the database, so nothing is lost.
 $CELERY -A console purge -f >/dev/null 2>&1 || true
 $CELERY -A console worker --beat --concurrency 1 --loglevel INFO --hostname "console@%h" \
-  >>var/log/celery.log 2>&1 &
-pids+=($!)
-worker="NOT answering (see var/log/celery.log)"
+  >>"$VAR/log/celery.log" 2>&1 &
+worker_pid=$!
+pids+=("$worker_pid")
+worker="NOT answering (see $VAR/log/celery.log)"
 for _ in $(seq 1 6); do
   if $CELERY -A console inspect ping --timeout 5 >/dev/null 2>&1; then
-    worker="ready (filesystem broker under var/celery/, log var/log/celery.log)"
+    worker="ready (filesystem broker under $VAR/celery/, log $VAR/log/celery.log)"
     break
   fi
 done
@@ -52,4 +61,28 @@ cat <<MSG
 
   Ctrl-C stops everything.
 MSG
-wait -n "${pids[@]}"
+
+# Wait for whichever ends first, again and again, while the console runs.
+running=("${pids[@]}")
+while kill -0 "$console_pid" 2>/dev/null; do
+  status=0
+  wait -n "${running[@]}" || status=$?
+  still=()
+  for pid in "${running[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      still+=("$pid")
+    elif [ "$pid" = "$emulator_pid" ]; then
+      cat <<MSG
+
+  The emulator stopped (exit status $status). The console keeps running and says that the cloud
+  cannot be reached. Start the emulator again in another terminal:
+    $PY manage.py runemulator --addr 127.0.0.1 --port $EMULATOR_PORT
+
+MSG
+    elif [ "$pid" = "$worker_pid" ]; then
+      echo "  The Celery worker stopped (exit status $status; see $VAR/log/celery.log). The console keeps running."
+    fi
+  done
+  running=("${still[@]}")
+done
+echo "  The console stopped."
