@@ -26,6 +26,16 @@ def _float(name: str, default: float) -> float:
         raise SystemExit(f"{name} must be a number, not {raw!r}") from exc
 
 
+def _flag(name: str) -> bool:
+    """An on/off switch: 1/true/yes/on or 0/false/no/off (unset: off)."""
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SystemExit(f"{name} must be 1 or 0, not {raw!r}")
+
+
 def _int(name: str, default: int) -> int:
     value = _float(name, default)
     if value != int(value):
@@ -49,6 +59,9 @@ class Config:
     quota_gigabytes: int = 3000
     derived_limit: int = 10
     faults: dict[str, float | str] = field(default_factory=dict)
+    # Cinder compatibility, off by default: force=true snapshots a volume attached to a server, as
+    # Cinder does; the spec (4.5.3) says such a snapshot cannot be created at all.
+    snapshot_force: bool = False
 
     def duration(self, kind: str) -> float:
         """Seconds a lifecycle step of `kind` takes (already multiplied by EMULATOR_SPEED)."""
@@ -92,4 +105,5 @@ class Config:
             quota_volumes=_int("EMULATOR_QUOTA_VOLUMES", 10),
             quota_gigabytes=_int("EMULATOR_QUOTA_GIGABYTES", 3000),
             faults=faults,
+            snapshot_force=_flag("EMULATOR_SNAPSHOT_FORCE"),
         )

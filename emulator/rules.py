@@ -9,6 +9,8 @@ Choices where the spec is silent (also listed in docs/emulator.md):
   attached, in a transition, or while it has snapshots.
 - Snapshots count against the volumes quota with the volume message (the spec has one shared quota).
 - Quotas and usage are per project and per region (each region has its own state).
+- A volume attached to a server is never snapshotted (spec 4.5.3), whatever `force` says;
+  Cinder's force=true is the compatibility mode EMULATOR_SNAPSHOT_FORCE=1, off by default.
 - The limit of 10 derived resources per origin volume counts operations performed (cumulative),
   as the spec words it; resources created beyond it are created and end in `error`.
 - A volume created from a snapshot or a clone without `size` takes the source's size.
@@ -396,12 +398,19 @@ def create_snapshot(store: Store, config: Config, scope: Scope, data: dict[str, 
     metadata = check_metadata(data) or {}
     with store.transaction() as db:
         volume = get_volume(store, scope, volume_id)
-        allowed = ("available", "in-use") if force else ("available",)
+        # Spec 4.5.3: "You can not create a snapshot from a volume that is attached to a server", and
+        # force (a boolean, default false) does not change that. Cinder's force=true, which snapshots an
+        # in-use volume, is a compatibility mode: EMULATOR_SNAPSHOT_FORCE=1.
+        allowed = ("available", "in-use") if force and config.snapshot_force else ("available",)
         if volume["status"] not in allowed:
-            hint = "" if force else "; a volume attached to a server can only be snapshotted with force"
+            if volume["status"] == "in-use":
+                raise bad_request(
+                    f"Invalid volume: volume {volume_id} is attached to a server, and a snapshot cannot be "
+                    "created from a volume that is attached to a server: detach it first."
+                )
             raise bad_request(
                 f"Invalid volume: volume {volume_id} must be available to create a snapshot "
-                f"(its status is {volume['status']}{hint})."
+                f"(its status is {volume['status']})."
             )
         check_quota(store, config, scope, volume["size"])
         failed = _fails(config, "fail-create", name)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator.conftest import assert_fault
+from tests.emulator.conftest import assert_fault, make_api
+from tests.emulator_process import FAST, EmulatorProcess
 
 FORMATS = ["json", "xml"]
 SNAPSHOT_KEYS = {
@@ -73,17 +74,32 @@ def test_delete_is_202_then_gone(api, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_snapshot_of_an_attached_volume_needs_force(api, fmt):
+@pytest.mark.parametrize("force", [None, False, True, "True"], ids=["absent", "false", "true", "string-True"])
+def test_snapshot_of_an_attached_volume_is_refused_even_with_force(api, fmt, force):
+    """Spec 4.5.3: "You can not create a snapshot from a volume that is attached to a server"."""
     vol = api.create_volume()
     assert api.attach(api.server_in("az2"), vol["id"]).status == 200
-    body = {"snapshot": {"volume_id": vol["id"], "force": False}}
-    assert_fault(api.vol("POST", "/snapshots", body, fmt), 400)
-    assert_fault(api.vol("POST", "/snapshots", {"snapshot": {"volume_id": vol["id"]}}, fmt), 400)
+    fields = {"volume_id": vol["id"]} if force is None else {"volume_id": vol["id"], "force": force}
+    detail = assert_fault(api.vol("POST", "/snapshots", {"snapshot": fields}, fmt), 400, "badRequest")
+    assert "attached to a server" in detail["message"]
     assert api.listing("snapshots") == []
-    r = api.vol("POST", "/snapshots", {"snapshot": {"volume_id": vol["id"], "force": True}}, fmt)
-    assert r.status == 200, r
-    assert api.wait("snapshots", r.body["snapshot"]["id"], "available")["volume_id"] == vol["id"]
     assert api.show("volumes", vol["id"])["status"] == "in-use"
+
+
+def test_cinders_force_is_a_compatibility_mode_that_is_off_by_default():
+    """EMULATOR_SNAPSHOT_FORCE=1 gives force=true Cinder's meaning: the attached volume is snapshotted."""
+    proc = EmulatorProcess(env={**FAST, "EMULATOR_RATE": "0", "EMULATOR_SNAPSHOT_FORCE": "1"}).start()
+    try:
+        api = make_api(proc, "f")
+        vol = api.create_volume()
+        assert api.attach(api.server_in("az2"), vol["id"]).status == 200
+        assert_fault(api.vol("POST", "/snapshots", {"snapshot": {"volume_id": vol["id"]}}), 400)
+        r = api.vol("POST", "/snapshots", {"snapshot": {"volume_id": vol["id"], "force": True}})
+        assert r.status == 200, r
+        assert api.wait("snapshots", r.body["snapshot"]["id"], "available")["volume_id"] == vol["id"]
+        assert api.show("volumes", vol["id"])["status"] == "in-use"
+    finally:
+        proc.stop()
 
 
 def test_snapshot_of_an_errored_volume_is_400(api):

@@ -202,7 +202,9 @@ def test_novaclient_volume_attachments(clients_bin, emulator, account):
     assert (out["cross_zone"]["class"], out["cross_zone"]["code"]) == ("BadRequest", 400)
     assert (out["again"]["class"], out["again"]["code"]) == ("BadRequest", 400)
     assert (out["snapshot_in_use"]["class"], out["snapshot_in_use"]["code"]) == ("BadRequest", 400)
-    assert out["snapshot_forced"] == "available"
+    # spec 4.5.3: no snapshot of an attached volume, force or not (docs/emulator.md)
+    assert (out["snapshot_forced"]["class"], out["snapshot_forced"]["code"]) == ("BadRequest", 400)
+    assert out["snapshots_after"] == 0
     assert (out["detached"]["status"], out["detached"]["attachments"]) == ("available", [])
     assert out["after_detach"] == [vols["second"]]
     assert (out["get_detached"]["class"], out["get_detached"]["code"]) == ("NotFound", 404)
@@ -337,7 +339,8 @@ def test_cinder_cli_bad_input_and_bad_token(cinder_cli, clients_bin, emulator, a
 
 def test_cinder_cli_by_name_rename_force_and_delete(cinder_cli, emulator, account):
     """The CLI finds volumes by name (GET /volumes/{name} -> 404, then /volumes/detail?all_tenants=1&
-    display_name=...), and sends snapshot-create --force as the string "True"."""
+    display_name=...), and sends snapshot-create --force as the string "True" (read as true; an
+    attached volume is refused all the same, spec 4.5.3)."""
     api = Api(emulator, account)
     vol = api.create_volume(display_name="by-name")
     assert properties(cinder_cli("show", "by-name").stdout)["id"] == vol["id"]
@@ -350,11 +353,16 @@ def test_cinder_cli_by_name_rename_force_and_delete(cinder_cli, emulator, accoun
     assert refused.returncode != 0 and "(HTTP 400)" in refused.stderr
     refused = cinder_cli("snapshot-create", "--force", "False", "renamed", check=False)
     assert refused.returncode != 0 and "(HTTP 400)" in refused.stderr
-    forced = cinder_cli("snapshot-create", "--force", "True", "--display-name", "hot", "renamed")
-    snap = properties(forced.stdout)
-    assert api.wait("snapshots", snap["id"], "available")["volume_id"] == vol["id"]
+    # "--force True" arrives as the string "True": read as true, and still refused (spec 4.5.3)
+    refused = cinder_cli("snapshot-create", "--force", "True", "renamed", check=False)
+    assert refused.returncode != 0 and "(HTTP 400)" in refused.stderr
+    assert "attached to a server" in refused.stderr
+    assert api.listing("snapshots") == []
 
     api.detach(api.server_in("az2"), vol["id"])
+    cold = cinder_cli("snapshot-create", "--force", "True", "--display-name", "cold", "renamed")
+    snap = properties(cold.stdout)
+    assert api.wait("snapshots", snap["id"], "available")["volume_id"] == vol["id"]
     blocked = cinder_cli("delete", "renamed", check=False)
     assert "Delete for volume renamed failed" in blocked.stdout + blocked.stderr
     assert api.show("volumes", vol["id"])["status"] == "available"

@@ -256,11 +256,15 @@ def test_xml_bodies_for_create_update_snapshot_backup_restore_and_attach(api):
     assert api.wait("volumes", vol["id"], "in-use")["attachments"][0]["server_id"] == server
 
 
-def test_xml_snapshot_force_true(api):
+def test_xml_snapshot_force_true_is_read_and_an_attached_volume_still_refused(api):
     vol = api.create_volume()
-    api.attach(api.server_in("az2"), vol["id"])
     r = _post_xml(api, "/snapshots", f'<snapshot force="true" volume_id="{vol["id"]}"/>')
     assert r.status == 200, r
+    api.wait("snapshots", r.body["snapshot"]["id"], "available")
+    api.attach(api.server_in("az2"), vol["id"])
+    r = _post_xml(api, "/snapshots", f'<snapshot force="true" volume_id="{vol["id"]}"/>')
+    assert (r.status, r.fmt) == (400, "xml"), r
+    assert len(api.listing("snapshots")) == 1
 
 
 def test_xml_body_with_json_accept_answers_json(api):
