@@ -46,15 +46,6 @@ class SnapshotCreateForm(forms.Form):
     description = forms.CharField(
         label="Description", max_length=MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    force = forms.BooleanField(
-        label="Force: take the snapshot although the volume is attached to a server",
-        required=False,
-        help_text=(
-            "A snapshot of an attached volume is taken while the server may be writing to it. Unless the "
-            "guest flushed its buffers and froze the filesystem first (for example with fsfreeze), the "
-            "snapshot can hold inconsistent data. Detaching the volume first is the safe way."
-        ),
-    )
     submission = SubmissionField()
 
     def __init__(
@@ -74,17 +65,18 @@ class SnapshotCreateForm(forms.Form):
         if volume is None:
             return data
         data["volume"] = volume
-        if volume.status == "in-use" and not data.get("force"):
+        # The cloud cannot snapshot a volume attached to a server (spec 4.5.3), force or not.
+        if volume.status == "in-use":
             self.add_error(
-                "force",
-                "This volume is attached to a server. Detach it first, or tick Force to snapshot it "
-                "while attached (read what that means below).",
+                "volume_id",
+                "This volume is attached to a server, and the cloud cannot take a snapshot of an attached "
+                "volume. Detach it first, then take the snapshot.",
             )
-        elif volume.status not in ("available", "in-use"):
+        elif volume.status != "available":
             self.add_error(
                 "volume_id",
                 f"This volume is {status_info(volume.status).label.lower()}: a snapshot can only be "
-                "taken of an available volume (or of an attached one, with Force).",
+                "taken of an available volume.",
             )
         derived = volume_derived(volume_id=volume.id, snapshots=self.snapshots, volumes=self.volumes.values())
         if derived.at_limit:

@@ -53,15 +53,13 @@ def submission_release(ctx: CloudContext, *, key: str) -> None:
     cache.delete(_submission_key(ctx, key))
 
 
-def snapshot_create(
-    ctx: CloudContext, *, volume_id: str, name: str, description: str, force: bool
-) -> Snapshot:
-    """Take a snapshot of a volume; the listing shows it (creating) at once."""
+def snapshot_create(ctx: CloudContext, *, volume_id: str, name: str, description: str) -> Snapshot:
+    """Take a snapshot of an available volume (force stays false: the cloud never snapshots an
+    attached one); the listing shows it (creating) at once."""
     with api.capture_request_ids() as ids:
         snapshot = api.snapshot_create(
             ctx,
             volume_id=volume_id,
-            force=force,
             display_name=name or None,
             display_description=description or None,
         )

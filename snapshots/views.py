@@ -194,7 +194,6 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
                         volume_id=data["volume"].id,
                         name=data["name"],
                         description=data["description"],
-                        force=data["force"] and data["volume"].status == "in-use",
                     )
                 except ApiError as error:
                     services.submission_release(ctx, key=key)

@@ -320,9 +320,11 @@ def world_get(ctx: CloudContext) -> World:
         ids["parent"] = api.volume_create(ctx, size=1, display_name="parent", availability_zone="az2").id
         settle("volume", ids["parent"])
     if not usable("snapshot", snapshots, ("available", "error")):
-        ids["snapshot"] = api.snapshot_create(
-            ctx, volume_id=ids["parent"], force=True, display_name="kept fail-delete"
-        ).id
+        if not usable("parent", volumes, ("available",)):  # the cloud never snapshots an attached volume
+            ids["parent"] = api.volume_create(ctx, size=1, display_name="parent", availability_zone="az2").id
+            settle("volume", ids["parent"])
+        snapshot = api.snapshot_create(ctx, volume_id=ids["parent"], display_name="kept fail-delete")
+        ids["snapshot"] = snapshot.id
         settle("snapshot", ids["snapshot"])
     if not usable("spare", volumes, ("available",)):
         ids["spare"] = api.volume_create(ctx, size=1, display_name="spare", availability_zone="az2").id

@@ -194,7 +194,7 @@ def test_refused_forms_give_hostile_input_back_escaped(world):
     before = (len(api.snapshot_list(ctx)), len(api.backup_list(ctx)))
     text = {"name": w.name, "description": w.other}
     posts = {
-        # The volume is attached: a snapshot needs Force, a backup is refused.
+        # The volume is attached: a snapshot and a backup are refused.
         "/snapshots/create/": {"volume_id": w.attached.id, **text},
         "/backups/create/": {"volume_id": w.attached.id, "container": w.other, **text},
     }

@@ -66,17 +66,19 @@ def test_html_in_name_and_description_is_shown_as_text(client_in, ctx):
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
 
 
-def test_in_use_volume_needs_force_and_force_is_explained(client_in, ctx, emulator, account):
+def test_attached_volume_is_refused_and_no_force_is_offered(client_in, ctx, emulator, account):
+    """The cloud cannot snapshot a volume attached to a server (spec 4.5.3), so the form says so and
+    offers no way around it: no Force, and a forged force=on changes nothing."""
     volume = volume_attached(ctx)
     page = client_in.get(f"/snapshots/create/?volume_id={volume.id}").content.decode()
-    assert "may be inconsistent" in page and "froze" in page
-    refused = create_form(client_in, volume.id, name="hot")
-    assert refused.status_code == 200
-    assert "This volume is attached to a server." in refused.content.decode()
+    assert "the cloud cannot take a snapshot of an attached volume. Detach it first." in page
+    assert 'name="force"' not in page and "Force" not in page
+    for extra in ({}, {"force": "on"}):
+        refused = create_form(client_in, volume.id, name="hot", **extra)
+        assert refused.status_code == 200
+        assert "This volume is attached to a server" in refused.content.decode()
     assert calls(emulator, account["project_id"], "POST", "/snapshots") == 0
-    forced = create_form(client_in, volume.id, name="hot", force="on")
-    assert forced.status_code == 302
-    assert [s.display_name for s in api.snapshot_list(ctx)] == ["hot"]
+    assert api.snapshot_list(ctx) == []
 
 
 def test_unavailable_volume_is_refused_before_the_call(client_in, ctx, emulator, account):
