@@ -57,7 +57,9 @@ class JsonFormatter(logging.Formatter):
                 entry["request_id"] = request_id
             if task_id := _current_task_id():
                 entry["task_id"] = task_id
-        if record.exc_info:
+        if record.exc_text:  # already written out (and secrets redacted: console.redact)
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
@@ -71,11 +73,12 @@ def _current_task_id() -> str:
 
 def logging_config(level: str = "INFO") -> dict:
     """The LOGGING of production: JSON lines on stderr, for Django, Celery and gunicorn alike."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json"}
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "filters": ["secrets"]}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "console.jsonlog.JsonFormatter"}},
+        "filters": {"secrets": {"()": "console.redact.SecretLogFilter"}},
         "handlers": {"json": handler},
         "root": {"handlers": ["json"], "level": level},
         "loggers": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -16,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from console import session
 from console.api.errors import Unauthorized
+from console.redact import secret_note, secrets_forget
 
 SESSION_ENDED = "Your session with the cloud has ended. Please log in again."
 
@@ -33,6 +35,10 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.console_request_id = uuid.uuid4().hex
+        # Secrets noted while serving the previous request of this thread are forgotten; this one's
+        # session key is hidden from any error page or log line it causes (console.redact).
+        secrets_forget()
+        secret_note(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
         response = self.get_response(request)
         response["X-Request-Id"] = request.console_request_id
         return response

@@ -17,6 +17,7 @@ The console's login view calls it; AdminLoginThrottleMiddleware does the same fo
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -24,11 +25,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
+from django.views.defaults import page_not_found
+
+debug_log = logging.getLogger("console.debug")
 
 THROTTLED = "Too many login attempts for this user or from this address. Try again in {wait}."
 THROTTLED_PAGE = (
@@ -42,8 +46,9 @@ THROTTLED_PAGE = (
 def security_headers(*, debug_error_page: bool = False) -> dict[str, str]:
     """The header set every response carries.
 
-    With DEBUG on, Django's technical 404 and 500 pages use inline styles and scripts: their policy is
-    sent report-only, so a developer still sees a readable error page (and any violation in the console).
+    With DEBUG on, Django's technical 500 page uses inline styles and scripts: its policy is sent
+    report-only, so a developer still sees a readable error page (and any violation in the console).
+    (A 404 is the console's own page with DEBUG on too: DebugNotFoundMiddleware.)
     """
     policy_header = "Content-Security-Policy-Report-Only" if debug_error_page else "Content-Security-Policy"
     return {
@@ -65,10 +70,42 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        debug_error_page = settings.DEBUG and response.status_code in {404, 500}
+        debug_error_page = settings.DEBUG and response.status_code == 500
         for name, value in security_headers(debug_error_page=debug_error_page).items():
             response.headers.setdefault(name, value)
         return response
+
+
+class DebugNotFoundMiddleware:
+    """With DEBUG on (the default of `make run`), a 404 is the console's own "Not found" page, as in
+    production, instead of Django's technical 404, which lists every URL pattern of the project.
+
+    A page that does not exist says so and nothing more, whoever asks; the developer finds why in the
+    log (no pattern matched, or the view's own reason). It sits inside CommonMiddleware, which still
+    redirects /volumes to /volumes/, and after the user and messages are known (the page needs them).
+    With DEBUG off it does nothing: handler404 already answers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
+            except Resolver404 as exc:
+                return self.not_found(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if settings.DEBUG and isinstance(exception, Http404):
+            return self.not_found(request, exception)
+        return None
+
+    def not_found(self, request: HttpRequest, exception: Exception) -> HttpResponse:
+        reason = "no URL pattern matches" if isinstance(exception, Resolver404) else str(exception)
+        debug_log.info("Not found: %s (%s)", request.path_info[:300], reason[:300])
+        return page_not_found(request, exception)
 
 
 # --- Login throttle ------------------------------------------------------------------------------

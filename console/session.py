@@ -24,6 +24,7 @@ from django.views.decorators.debug import sensitive_variables
 from console.api.context import CloudContext, Priority
 from console.api.errors import Unauthorized
 from console.api.identity import AuthResult
+from console.redact import secret_note
 
 CLOUD_KEY = "cloud"
 TOKEN_KEY = "cloud_token"  # noqa: S105 - the session key under which the token is kept
@@ -101,6 +102,7 @@ def cloud_context(request: HttpRequest) -> CloudContext:
     token = request.session.get(TOKEN_KEY)
     if login is None or not token:
         raise Unauthorized(401, "Not logged in to the cloud.")
+    secret_note(token)
     endpoints = login["regions"][login["region"]]
     return CloudContext(
         token=token,

@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # DEBUG only: the console's 404 page (it needs the user), never Django's list of URL patterns.
+    "console.security.DebugNotFoundMiddleware",
     "console.security.AdminLoginThrottleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -210,14 +212,20 @@ API_TOKEN_HOSTS = env_list("API_TOKEN_HOSTS", [])
 # it streams in (32 MiB: a listing of tens of thousands of volumes).
 API_MAX_RESPONSE_BYTES = env_int("API_MAX_RESPONSE_BYTES", 32 * 1024 * 1024)
 
+# Secrets (the token, a password, the session key) are hidden on every error page and report, debug
+# pages included, wherever they appear (console.redact); log handlers redact them too.
+DEFAULT_EXCEPTION_REPORTER = "console.redact.SecretReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "console.redact.SecretFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {"secrets": {"()": "console.redact.SecretLogFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -35,6 +35,7 @@ import requests
 import urllib3
 from django.conf import settings
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -55,6 +56,7 @@ from console.api.errors import (
     status_error,
 )
 from console.api.wire import DecodeError, WireFormat, body_format, fault_parse
+from console.redact import secret_note
 
 log = logging.getLogger(__name__)
 
@@ -417,6 +419,7 @@ def _read_body(response: requests.Response) -> bytes:
     return b"".join(pieces)
 
 
+@sensitive_variables("headers")
 def _send(
     ctx: CloudContext,
     *,
@@ -434,6 +437,7 @@ def _send(
         headers["Content-Type"] = fmt.media_type
     if ctx.token:
         headers["X-Auth-Token"] = ctx.token
+        secret_note(ctx.token)  # hidden from any error page or log line from here on
     created_at = timezone.now()
     started = time.monotonic()
     remaining = max(0.001, (deadline if deadline is not None else _call_deadline()) - started)
@@ -456,6 +460,7 @@ def _send(
                 allow_redirects=False,
                 stream=True,
             )
+            secret_note(response.headers.get("X-Subject-Token"))  # a login's new token
             request_id = _request_id(response)
             content = _read_body(response)
             if cutoff.disarm():

@@ -24,6 +24,7 @@ from console.api import http
 from console.api.context import CloudContext
 from console.api.errors import CatalogError, HostNotAllowed, MalformedResponse, Unauthorized
 from console.api.wire import JSON, DecodeError, WireFormat
+from console.redact import secret_note
 
 # Project ids are digits or hex (the emulator's are 14 digits, OpenStack's 32 hex characters).
 PROJECT_ID = re.compile(r"[0-9a-fA-F]{8,64}")
@@ -53,6 +54,7 @@ class AuthResult:
 @sensitive_variables("password")
 def authenticate(*, username: str, password: str, project: str, console_request_id: str = "") -> AuthResult:
     """Log in to Identity with a password, scoped to `project` (a name, or failing that an id)."""
+    secret_note(password)
     try:
         return _token_create(
             username=username,
@@ -68,7 +70,7 @@ def authenticate(*, username: str, password: str, project: str, console_request_
     )
 
 
-@sensitive_variables("password", "body")
+@sensitive_variables("password", "body", "reply", "token", "result")
 def _token_create(
     *, username: str, password: str, scope: Mapping[str, Any], console_request_id: str
 ) -> AuthResult:
