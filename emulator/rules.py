@@ -560,7 +560,9 @@ def restore_backup(
             "error_restoring" if failed else "available",
             seconds,
         )
-        store.schedule(db, "backups", backup_id, "restoring", "available", seconds)
+        # Spec 4.5.4: "In the event of an error, during any operation, status is set to error", so a
+        # failed restore leaves the backup in error (Cinder puts it back to available instead).
+        store.schedule(db, "backups", backup_id, "restoring", "error" if failed else "available", seconds)
         return backup_id, volume_id
 
 

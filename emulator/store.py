@@ -305,6 +305,8 @@ class Store:
             )
         elif status == "deleting" and target == "error":
             reason = "The backup objects could not be deleted from object storage."
+        elif status == "restoring" and target == "error":
+            reason = "The restore failed: the backup could not be written to its target volume."
         db.execute(
             "UPDATE backups SET status = ?, object_count = ?, fail_reason = ?, next_status = NULL, "
             "next_at = NULL WHERE id = ?",

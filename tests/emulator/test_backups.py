@@ -203,7 +203,24 @@ def test_fail_restore_word_ends_in_error_restoring(api, where):
     r = api.vol("POST", f"/backups/{backup['id']}/restore", {"restore": {"volume_id": target["id"]}})
     assert r.status == 202, r
     assert api.wait("volumes", target["id"], "error_restoring")["status"] == "error_restoring"
-    assert api.wait("backups", backup["id"], "available")["status"] == "available"
+    # Spec 4.5.4: an error during any operation sets the backup to error (Cinder: back to available)
+    failed = api.wait("backups", backup["id"], "error", "available")
+    assert failed["status"] == "error", failed
+    assert "restore failed" in failed["fail_reason"]
+    assert_fault(api.vol("POST", f"/backups/{backup['id']}/restore", {"restore": {}}), 400)
+    assert api.vol("DELETE", f"/backups/{backup['id']}").status == 202
+    assert api.wait("backups", backup["id"], "gone") is None
+
+
+def test_a_failed_restore_into_a_new_volume_sets_both_to_their_error_states(api):
+    vol = api.create_volume()
+    backup = api.create_backup(vol["id"], name="b fail-restore")
+    r = api.vol("POST", f"/backups/{backup['id']}/restore", {"restore": {}}, "xml")
+    assert r.status == 202, r
+    new = api.wait("volumes", r.body["restore"]["volume_id"], "error_restoring", "available")
+    assert new["status"] == "error_restoring"
+    assert api.wait("backups", backup["id"], "error", "available")["status"] == "error"
+    assert api.vol("DELETE", f"/volumes/{new['id']}").status == 202  # error_restoring can be deleted
 
 
 def test_another_projects_backup_is_404(api, other_api):
