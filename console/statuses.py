@@ -44,7 +44,8 @@ _ERROR = {
     ),
     "error_restoring": (
         "Error restoring",
-        "The backup could not be restored onto this volume. Its data may be incomplete: restore again.",
+        "The backup could not be restored onto this volume. Its data may be incomplete: restore a good "
+        "backup into it again, or delete it.",
     ),
     "error_deleting": ("Error deleting", "The cloud could not delete the resource. Try again."),
 }

@@ -157,7 +157,7 @@ def test_restore_into_an_existing_volume_asks_to_type_its_name(client_in, ctx, e
     assert len(api.volume_list(ctx)) == 4  # no new volume
 
 
-def test_fail_restore_leaves_the_target_in_error_restoring(client_in, ctx):
+def test_fail_restore_shows_the_backups_error_and_the_target_in_error_restoring(client_in, ctx):
     volume = volume_ready(ctx, name="src")
     backup = backup_ready(client_in, ctx, volume)
     target = volume_ready(ctx, name="t fail-restore")
@@ -171,6 +171,17 @@ def test_fail_restore_leaves_the_target_in_error_restoring(client_in, ctx):
         )
     )
     assert "The backup could not be restored onto this volume." in page
+    # The cloud sets the backup to error (spec 4.5.4): the page says so, with the cloud's reason.
+    page = wait_for(
+        lambda: (
+            (html := client_in.get(done["Location"]).content.decode())
+            and "The restore of this backup failed" in html
+            and html
+        )
+    )
+    assert "The restore failed: the backup could not be written to its target volume." in page
+    assert f'href="/backups/{backup.id}/restore/"' not in page  # a backup in error cannot be restored
+    assert api.backup_get(ctx, backup.id).status == "error"
 
 
 def test_restore_into_another_projects_volume_is_refused(client_in, ctx, emulator):
