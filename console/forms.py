@@ -18,7 +18,9 @@ class LoginForm(forms.Form):
     project = forms.CharField(
         label="Project",
         max_length=255,
-        help_text="The project's name or id.",
+        # Empty: a console account of the support staff (console.views.login_view).
+        required=False,
+        help_text="The project's name or id. Support staff with a console account leave it empty.",
         widget=forms.TextInput(attrs={"autocomplete": "organization", "aria-describedby": "id_project_help"}),
     )
 

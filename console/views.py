@@ -34,6 +34,8 @@ RESOURCE_PARAMETERS = (
 )
 
 CREDENTIALS_REFUSED = "Those credentials were not accepted. Check the user name, password and project."
+PROJECT_NEEDED = "Enter your project's name or id (only support staff with a console account leave it empty)."
+SUPPORT_PERMISSION = "support.view_apicall"
 ACCOUNT_DISABLED = "This account may not use the console. Ask an administrator."
 
 
@@ -59,6 +61,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 response["Retry-After"] = str(attempt.retry_after)
                 return response
             password = form.cleaned_data["password"]
+            if not form.cleaned_data["project"]:
+                user = support_account(request, username=form.cleaned_data["username"], password=password)
+                if user is not None:
+                    attempt.succeeded()
+                    auth.login(request, user)  # cycles the session key
+                    return redirect(support_landing(next_url))
+                form.add_error(None, CREDENTIALS_REFUSED)
+                form.add_error("project", PROJECT_NEEDED)
+                return render(request, "registration/login.html", {"form": form, "next": next_url})
             try:
                 result = identity.authenticate(
                     username=form.cleaned_data["username"],
@@ -85,6 +96,23 @@ def login_view(request: HttpRequest) -> HttpResponse:
         form = LoginForm()
     context = {"form": form, "next": next_url, "api_error": api_error}
     return render(request, "registration/login.html", context)
+
+
+@sensitive_variables("password")
+def support_account(request: HttpRequest, *, username: str, password: str):
+    """The console account (made by an administrator, not a cloud user) of a member of the support
+    staff with these credentials, else None. Other local accounts may not log in here."""
+    user = auth.authenticate(request, username=username, password=password)
+    if user is None or not user.has_perm(SUPPORT_PERMISSION):
+        return None
+    return user
+
+
+def support_landing(next_url: str | None) -> str:
+    """A console account sees the support pages only: `next` when it is one of them."""
+    if next_url and next_url.startswith("/support/"):
+        return next_url
+    return "/support/"
 
 
 @require_http_methods(["GET", "POST"])

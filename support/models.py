@@ -51,3 +51,22 @@ class ApiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.status or 'no response'} ({self.request_id or 'no id'})"
+
+
+class SupportGrant(models.Model):
+    """Support access granted to a cloud user by name (`manage.py support_access grant NAME`).
+
+    The console knows a cloud user only from their first login (its local user is named by the cloud
+    user id), so a grant is kept by the cloud user name: users already known join the "Support staff"
+    group at once, the others when they next log in. Revoking deletes the grant and takes the group
+    away from every user of that name.
+    """
+
+    user_name = models.CharField(max_length=255, unique=True, help_text="The cloud user name.")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_name"]
+
+    def __str__(self) -> str:
+        return self.user_name

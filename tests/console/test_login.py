@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 import pytest
@@ -10,7 +11,7 @@ from django.contrib.sessions.models import Session
 from django.db.models.signals import post_save
 from django.test import Client
 
-from console.views import CREDENTIALS_REFUSED
+from console.views import CREDENTIALS_REFUSED, PROJECT_NEEDED
 from tests.console.login_helpers import cloud_session, cloud_token, log_in, session_rows
 
 pytestmark = pytest.mark.django_db
@@ -122,10 +123,16 @@ def test_refused_credentials_get_one_plain_message(client, account, override):
     assert not get_user_model().objects.filter(username=account["user_id"]).exists()
 
 
-def test_login_form_requires_every_field(client):
+def test_login_form_requires_every_field(client, account):
     response = client.post("/login/", {"username": "demo", "password": "", "project": ""})
     assert response.status_code == 200
-    assert response.content.decode().count("This field is required.") == 2
+    assert response.content.decode().count("This field is required.") == 1
+    # The project may be left empty by support staff with a console account only: a cloud user
+    # without one is asked for it (and nothing is sent to Identity).
+    response = log_in(client, account, project="")
+    assert response.status_code == 200
+    assert PROJECT_NEEDED in html.unescape(response.content.decode())
+    assert session_rows() == 0
 
 
 def test_password_is_marked_sensitive_for_error_reports(client, account):
