@@ -13,7 +13,10 @@ Choices where the spec is silent (also listed in docs/emulator.md):
   Cinder's force=true is the compatibility mode EMULATOR_SNAPSHOT_FORCE=1, off by default.
 - The limit of 10 derived resources per origin volume counts operations performed (cumulative),
   as the spec words it; resources created beyond it are created and end in `error`.
-- A volume created from a snapshot or a clone without `size` takes the source's size.
+- A volume created from a snapshot without `size` takes the snapshot's size; a clone needs a size
+  (the spec makes size optional with snapshot_id only).
+- A volume from a snapshot or a clone is in its source's zone (refused elsewhere); without a zone
+  it goes there rather than to the default az2.
 - A new volume made by a restore is created directly in `restoring-backup`, in az2.
 """
 
@@ -263,6 +266,20 @@ def _count_derived(db: sqlite3.Connection, config: Config, origin_id: str) -> bo
 # --- volumes --------------------------------------------------------------------------------------
 
 
+def _source_zone(source_zone: str, zone: str, zone_given: bool, source: str) -> str:
+    """The zone of a volume made from a snapshot or a clone: the source's, as the cloud enforces.
+
+    Without an availability_zone the new volume goes to the source's zone (as Cinder does, rather
+    than the spec's default az2, which would refuse every such volume of a source outside az2).
+    """
+    if zone_given and zone != source_zone:
+        raise bad_request(
+            f"Invalid availability_zone {zone}: a volume made from {source} must be in the same "
+            f"availability zone as its source, {source_zone}."
+        )
+    return source_zone
+
+
 def create_volume(store: Store, config: Config, scope: Scope, data: dict[str, Any]) -> sqlite3.Row:
     snapshot_id = check_id(data, "snapshot_id")
     source_volid = check_id(data, "source_volid")
@@ -271,6 +288,7 @@ def create_volume(store: Store, config: Config, scope: Scope, data: dict[str, An
         raise bad_request("snapshot_id, source_volid and imageRef are mutually exclusive: give at most one.")
     size = None if data.get("size") in (None, "") else check_size(data.get("size"))
     zone = check_zone(data)
+    zone_given = data.get("availability_zone") is not None
     name = check_text(data, "display_name")
     description = check_text(data, "display_description")
     metadata = check_metadata(data) or {}
@@ -291,6 +309,8 @@ def create_volume(store: Store, config: Config, scope: Scope, data: dict[str, An
             origin = store.one("SELECT * FROM volumes WHERE id = ?", origin_id)
             if origin is not None:
                 bootable, image_id, image_name = origin["bootable"], origin["image_id"], origin["image_name"]
+                # A snapshot lives in its volume's zone (4.5.3.4), and so does a volume made from it.
+                zone = _source_zone(origin["az"], zone, zone_given, f"snapshot {snapshot_id}")
         elif source_volid:
             source = get_volume(store, scope, source_volid)
             if source["status"] != "available":
@@ -300,6 +320,7 @@ def create_volume(store: Store, config: Config, scope: Scope, data: dict[str, An
                 )
             origin_id, minimum, what = source_volid, source["size"], "source volume"
             bootable, image_id, image_name = source["bootable"], source["image_id"], source["image_name"]
+            zone = _source_zone(source["az"], zone, zone_given, f"source volume {source_volid}")
         elif image_ref:
             image = get_image(store, scope, image_ref)
             if image["status"] != "active":
@@ -311,8 +332,12 @@ def create_volume(store: Store, config: Config, scope: Scope, data: dict[str, An
         else:
             minimum, what = 1, ""
         if size is None:
-            if not (snapshot_id or source_volid):
-                raise bad_request("Missing size: give the volume size in GB (1-2047).")
+            # Spec 4.5.2.4: size is "Optional if snapshot_id is specified", and only then.
+            if not snapshot_id:
+                raise bad_request(
+                    "Missing size: give the volume size in GB (1-2047); only a volume made from a snapshot "
+                    "may leave it out."
+                )
             size = minimum
         if size < minimum:
             raise bad_request(

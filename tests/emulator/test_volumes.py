@@ -212,6 +212,40 @@ def test_clone_copies_the_source(api, fmt):
     assert api.show("volumes", src["id"])["status"] == "available"
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_clone_without_size_is_400(api, fmt):
+    """Spec 4.5.2.4: size is optional only if snapshot_id is given (Cinder v1 took the source's size)."""
+    src = api.create_volume(size=3)
+    r = api.vol("POST", "/volumes", {"volume": {"source_volid": src["id"]}}, fmt)
+    assert "size" in assert_fault(r, 400, "badRequest")["message"]
+    r = api.vol("POST", "/volumes", {"volume": {"source_volid": src["id"], "size": None}})
+    assert_fault(r, 400)
+    assert api.count() == 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("source", ["snapshot_id", "source_volid"])
+def test_a_volume_from_a_snapshot_or_a_clone_stays_in_its_sources_zone(api, fmt, source):
+    """The cloud makes such a volume in the source's zone (a snapshot's zone is its volume's, 4.5.3.4)."""
+    src = api.create_volume(size=2, availability_zone="az1")
+    source_id = api.create_snapshot(src["id"])["id"] if source == "snapshot_id" else src["id"]
+    for zone in ("az2", "az3"):
+        body = {"volume": {source: source_id, "size": 2, "availability_zone": zone}}
+        detail = assert_fault(api.vol("POST", "/volumes", body, fmt), 400, "badRequest")
+        assert "az1" in detail["message"] and "same availability zone" in detail["message"]
+    assert api.count() == 1
+    same = api.vol(
+        "POST", "/volumes", {"volume": {source: source_id, "size": 2, "availability_zone": "az1"}}, fmt
+    )
+    assert same.status == 200, same
+    assert same.body["volume"]["availability_zone"] == "az1"
+    # no zone given: the source's zone, not the default az2
+    unzoned = api.vol("POST", "/volumes", {"volume": {source: source_id, "size": 2}}, fmt)
+    assert unzoned.status == 200, unzoned
+    assert api.wait("volumes", unzoned.body["volume"]["id"], "available")["availability_zone"] == "az1"
+    assert api.create_volume()["availability_zone"] == "az2"  # a blank volume still defaults to az2
+
+
 def test_clone_smaller_than_the_source_is_400(api):
     src = api.create_volume(size=3)
     assert_fault(api.vol("POST", "/volumes", {"volume": {"source_volid": src["id"], "size": 2}}), 400)
