@@ -160,7 +160,10 @@ class VolumeCreateForm(MetadataRowsMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     availability_zone = forms.ChoiceField(
-        label="Availability zone", choices=[(zone, zone) for zone in AVAILABILITY_ZONES], initial=DEFAULT_ZONE
+        label="Availability zone",
+        choices=[(zone, zone) for zone in AVAILABILITY_ZONES],
+        initial=DEFAULT_ZONE,
+        help_text="A volume made from a snapshot or a volume is created in its source's zone.",
     )
 
     def __init__(
@@ -233,6 +236,20 @@ class VolumeCreateForm(MetadataRowsMixin, forms.Form):
                 raise forms.ValidationError("This image is not active; choose another.")
         return value
 
+    def source_zone(self) -> tuple[str, str] | None:
+        """(the zone the chosen snapshot or volume is in, what it is), when known. The cloud makes a
+        volume from a snapshot or a clone in its source's zone only (a snapshot's is its volume's)."""
+        if self.source is None or self.source[0] == "image":
+            return None
+        kind, source_id = self.source
+        if kind == "snapshot":
+            origin = self.volumes.get(self.snapshots[source_id].volume_id)
+            what = "the snapshot's volume"
+        else:
+            origin, what = self.volumes[source_id], "the source volume"
+        zone = origin.availability_zone if origin is not None else None
+        return (zone, what) if zone else None
+
     def source_minimum(self) -> tuple[int, str] | None:
         """(the smallest size the chosen source allows, what it is), when a source is chosen."""
         if self.source is None:
@@ -263,6 +280,13 @@ class VolumeCreateForm(MetadataRowsMixin, forms.Form):
         if chosen and chosen[0][1]:
             self.source = chosen[0]
         cleaned["metadata"] = self.clean_metadata(cleaned)
+        zone = self.source_zone()
+        if zone is not None and cleaned.get("availability_zone") and cleaned["availability_zone"] != zone[0]:
+            self.add_error(
+                "availability_zone",
+                f"A volume made from a snapshot or a volume is created in its source's zone: "
+                f"{zone[1]} is in {zone[0]}, so choose {zone[0]}.",
+            )
         if "size" in self.errors or any(
             field in self.errors for field in ("snapshot_id", "source_volid", "image_id")
         ):

@@ -325,6 +325,10 @@ def _create_initial(request: HttpRequest, choices: CreateChoices) -> dict:
             item = listing.by_id.get(value)
             if item is not None:
                 initial["size"] = image_minimum(item) if field == "image_id" else item.size
+                # A volume from a snapshot or a clone goes in its source's zone (the cloud's rule).
+                origin = choices.volumes.by_id.get(item.volume_id) if field == "snapshot_id" else item
+                if field != "image_id" and origin is not None and origin.availability_zone:
+                    initial["availability_zone"] = origin.availability_zone
             break
     return initial
 

@@ -58,6 +58,33 @@ def test_create_blank_volume_with_metadata(client_in, emulator, account):
     assert event.request_id in html
 
 
+@pytest.mark.parametrize("field", ["snapshot_id", "source_volid"])
+def test_a_volume_from_a_snapshot_or_a_clone_is_made_in_its_sources_zone(client_in, emulator, account, field):
+    """The cloud refuses such a volume in another zone: the form preselects the source's zone and says
+    so before any call when another one is chosen."""
+    ctx = context_of(client_in)
+    origin = api.volume_create(ctx, size=2, display_name="in-az1", availability_zone="az1")
+    wait_for(lambda: api.volume_get(ctx, origin.id).status == "available")
+    source = origin.id
+    if field == "snapshot_id":
+        source = api.snapshot_create(ctx, volume_id=origin.id, display_name="snap").id
+        wait_for(lambda: api.snapshot_get(ctx, source).status == "available")
+    cache.clear()
+    page = client_in.get(f"/volumes/create/?{field}={source}").content.decode()
+    assert '<option value="az1" selected>az1</option>' in page
+    before = calls(emulator, account["project_id"], "POST")
+    refused = client_in.post("/volumes/create/", create_form(client_in, size="2", **{field: source}))
+    assert refused.status_code == 400
+    assert "is in az1, so choose az1." in refused.content.decode()
+    assert calls(emulator, account["project_id"], "POST") == before
+    made = client_in.post(
+        "/volumes/create/", create_form(client_in, size="2", availability_zone="az1", **{field: source})
+    )
+    assert made.status_code == 302, made.content.decode()
+    volume = api.volume_get(ctx, made["Location"].rstrip("/").rsplit("/", 1)[-1])
+    assert volume.availability_zone == "az1"
+
+
 def test_form_defaults_zone_az2_and_size_1(client_in):
     html = client_in.get("/volumes/create/").content.decode()
     assert '<option value="az2" selected>az2</option>' in html
