@@ -6,8 +6,26 @@ import itertools
 import os
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.emulator_process import FAST, EmulatorProcess
+
+# Property-based tests (hypothesis) keep modest example counts (each test sets its own). In CI they
+# are derandomized: the same examples every run, so a red build is a real regression, never a new
+# random draw; locally they explore (HYPOTHESIS_PROFILE=ci gives CI's draw).
+hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+)
 
 _names = itertools.count(1)
 

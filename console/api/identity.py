@@ -23,7 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 from console.api import http
 from console.api.context import CloudContext
 from console.api.errors import CatalogError, HostNotAllowed, MalformedResponse, Unauthorized
-from console.api.wire import JSON, DecodeError, WireFormat
+from console.api.wire import JSON, DecodeError, WireFormat, checked_id, checked_text, checked_time
 from console.redact import secret_note
 
 # Project ids are digits or hex (the emulator's are 14 digits, OpenStack's 32 hex characters).
@@ -143,28 +143,50 @@ def _catalog_hosts_check(result: AuthResult, *, request_id: str) -> None:
                 ) from None
 
 
+# Names are shown and stored (the request log keeps 255 characters, regions 64).
+MAX_NAME = 255
+MAX_REGION = 64
+
+
 def _token_decode(fmt: WireFormat, content: bytes) -> AuthResult:
-    """The token document of a login (the token itself comes in a header: filled in by the caller)."""
+    """The token document of a login (the token itself comes in a header: filled in by the caller).
+
+    Identity is a cloud answer like any other: ids must be ids the console can store and use, names
+    text it can show; anything else refuses the login as an unreadable answer."""
     try:
         document = json.loads(content)["token"]
         user, project = document["user"], document["project"]
+        expires_at = checked_time(str(document["expires_at"]).replace("Z", "+00:00"))
+        if expires_at is None:
+            raise DecodeError("the token has no expiry")
         return AuthResult(
             token="",
-            expires_at=datetime.fromisoformat(str(document["expires_at"]).replace("Z", "+00:00")),
-            user_id=str(user["id"]),
-            user_name=str(user["name"]),
-            project_id=str(project["id"]),
-            project_name=str(project["name"]),
+            expires_at=expires_at,
+            user_id=checked_id(user["id"], "user id"),
+            user_name=_name(user["name"]),
+            project_id=checked_id(project["id"], "project id"),
+            project_name=_name(project["name"]),
             regions=_regions(document.get("catalog") or []),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DecodeError(f"{type(exc).__name__}: {exc}") from exc
+    except DecodeError:
+        raise
+    except Exception as exc:  # whatever the document makes the decoder trip on (see wire.decoding)
+        raise DecodeError(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+
+
+def _name(value: Any) -> str:
+    name = checked_text(value) or ""
+    if not name or len(name) > MAX_NAME:
+        raise DecodeError(f"not a name: {name[:80]!r}")
+    return name
 
 
 def _regions(catalog: list[Mapping[str, Any]]) -> dict[str, Endpoints]:
     """Public endpoints of the "volume" and "compute" services per region; only regions with a
     volume endpoint count. Endpoints name their region as "region" or "region_id"."""
     urls: dict[str, dict[str, str]] = {}
+    if not isinstance(catalog, list):
+        raise DecodeError("the catalog is not a list")
     for service in catalog:
         kind = service.get("type")
         if kind not in (http.VOLUME, http.COMPUTE):
@@ -172,8 +194,10 @@ def _regions(catalog: list[Mapping[str, Any]]) -> dict[str, Endpoints]:
         for endpoint in service.get("endpoints") or ():
             if endpoint.get("interface", "public") != "public":
                 continue
-            region = endpoint.get("region") or endpoint.get("region_id") or ""
-            urls.setdefault(region, {}).setdefault(kind, str(endpoint["url"]))
+            region = checked_text(endpoint.get("region") or endpoint.get("region_id")) or ""
+            if len(region) > MAX_REGION:
+                raise DecodeError(f"not a region name: {region[:80]!r}")
+            urls.setdefault(region, {}).setdefault(kind, checked_text(endpoint["url"]) or "")
     return {
         region: Endpoints(
             region=region, volume_url=found[http.VOLUME], compute_url=found.get(http.COMPUTE, "")
