@@ -73,7 +73,7 @@ def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
         "error": inventory.error,
         "max_attached": MAX_ATTACHED,
         "panel_id": PANEL_ID,
-        "poller": poller_context("volumes", row.statuses, listing_failure=inventory.volumes.failure),
+        "poller": poller_context("volumes", row.statuses, listing=inventory.volumes),
     }
     if request.htmx and request.htmx.target == PANEL_ID:
         return render(request, "attachments/_attachments_panel.html", context)

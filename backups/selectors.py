@@ -162,8 +162,15 @@ def backup_typical(durations: dict[tuple[int, int], list[float]], *, size: int |
     return Typical(seconds=statistics.median(samples), bucket=bucket, samples=len(samples))
 
 
-def running_for(backup: Backup, *, now: datetime | None = None) -> str:
-    """How long a backup has been running, from its created_at ("" when unknown)."""
+def running_seconds(backup: Backup, *, now: datetime | None = None) -> int | None:
+    """Seconds a backup has been running, from its created_at (None when unknown)."""
     if backup.created_at is None:
-        return ""
-    return duration_words(((now or timezone.now()) - backup.created_at).total_seconds())
+        return None
+    return max(0, round(((now or timezone.now()) - backup.created_at).total_seconds()))
+
+
+def running_for(backup: Backup, *, now: datetime | None = None) -> str:
+    """How long a backup has been running, in words ("" when unknown). Pages count on from
+    `running_seconds` in the browser (static/console/live.js), in the same words."""
+    seconds = running_seconds(backup, now=now)
+    return "" if seconds is None else duration_words(seconds)

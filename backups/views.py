@@ -88,6 +88,7 @@ def backup_list(request: HttpRequest) -> HttpResponse:
                 "volume": volumes.by_id.get(backup.volume_id),
                 "info": status_info(backup.status),
                 "running": selectors.running_for(backup) if creating else "",
+                "running_seconds": selectors.running_seconds(backup) if creating else None,
                 "typical": selectors.backup_typical(durations, size=backup.size) if creating else None,
             }
         )
@@ -106,7 +107,7 @@ def backup_list(request: HttpRequest) -> HttpResponse:
         "volumes_loaded": volumes.loaded,
         "error": listing_error(listing),
         "stale_failure": listing.failure if listing.loaded else None,
-        "poller": live.poller_context("backups", {b.id: b.status for b in page}),
+        "poller": live.poller_context("backups", {b.id: b.status for b in page}, listing=listing),
     }
     if request.htmx and request.htmx.target == "backup-results":
         return render(request, "backups/_results.html", context)
@@ -141,13 +142,14 @@ def backup_detail(request: HttpRequest, backup_id: str) -> HttpResponse:
         "can_restore": backup.status == "available",
         "can_delete": backup.status in selectors.DELETABLE,
         "running": selectors.running_for(backup) if creating else "",
+        "running_seconds": selectors.running_seconds(backup) if creating else None,
         "typical": (
             selectors.backup_typical(_durations(ctx, listing.items), size=backup.size) if creating else None
         ),
         "timeline": timeline,
         "failed_while": failed_while(timeline),
-        "poller": live.poller_context("backups", {backup.id: backup.status}),
-        "volume_poller": live.poller_context("volumes", followed),
+        "poller": live.poller_context("backups", {backup.id: backup.status}, listing=listing),
+        "volume_poller": live.poller_context("volumes", followed, listing=volumes),
     }
     if request.htmx and request.htmx.target == "backup-panel":
         return render(request, "backups/_detail_panel.html", context)

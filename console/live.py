@@ -14,6 +14,7 @@ Badges never call the API: however many tabs poll, the API sees one listing call
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -21,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from console.inventory import RESOURCE_TYPES, listing_get
+from console.inventory import RESOURCE_TYPES, Listing, listing_get
 from console.session import cloud_context
 from console.statuses import DELETED, status_info
 
@@ -64,7 +65,7 @@ def statuses(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": kind,
             "changed": [(rid, status_info(status)) for rid, status in changed.items()],
             # Re-rendered every time: it carries the statuses shown now, and its interval.
-            "poller": poller_context(kind, still_moving, listing_failure=listing.failure),
+            "poller": poller_context(kind, still_moving, listing=listing),
         },
         # Without the request: the fragment needs nothing of the page frame, whose context processors
         # (navigation, permission queries) cost more than the rest of a poll (docs/performance.md).
@@ -75,15 +76,27 @@ def statuses(request: HttpRequest, kind: str) -> HttpResponse:
     return response
 
 
-def poller_context(kind: str, statuses: dict[str, str], *, listing_failure=None) -> dict | None:
-    """What the poller template needs, or None when nothing on the page is moving."""
+def poller_context(kind: str, statuses: dict[str, str], *, listing: Listing | None = None) -> dict | None:
+    """What the poller template needs, or None when nothing on the page is moving.
+
+    `listing`: the listing the statuses come from. When its last refresh failed, the moving badges
+    show statuses the console can no longer confirm: the poller backs off and says so (`stale`).
+    """
     moving = {rid: status for rid, status in statuses.items() if status_info(status).transitional}
     if not moving:
         return None
+    failure = listing.failure if listing is not None else None
     # Back off while the inventory cannot be refreshed (the API failing): poll 4x less often.
-    interval = settings.BADGE_POLL_INTERVAL * (4 if listing_failure else 1)
+    interval = settings.BADGE_POLL_INTERVAL * (4 if failure else 1)
+    stale = None
+    if failure is not None:
+        stale = {
+            "since": datetime.fromtimestamp(listing.fetched_at, tz=UTC) if listing.fetched_at else None,
+            "message": failure.message,
+        }
     return {
         "kind": kind,
         "follow": [f"{rid}:{status}" for rid, status in list(moving.items())[:MAX_FOLLOWED]],
         "interval": interval,
+        "stale": stale,
     }

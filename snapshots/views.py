@@ -113,7 +113,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         "volumes_loaded": volumes.loaded,
         "error": selectors.listing_error(listing),
         "stale_failure": listing.failure if listing.loaded else None,
-        "poller": live.poller_context("snapshots", {s.id: s.status for s in page}),
+        "poller": live.poller_context("snapshots", {s.id: s.status for s in page}, listing=listing),
     }
     if request.htmx and request.htmx.target == "snapshot-results":
         return render(request, "snapshots/_results.html", context)
@@ -142,7 +142,9 @@ def snapshot_detail(request: HttpRequest, snapshot_id: str) -> HttpResponse:
         "can_use": snapshot.status == "available",
         "timeline": timeline,
         "failed_while": selectors.failed_while(timeline),
-        "poller": live.poller_context("snapshots", {snapshot.id: snapshot.status}),
+        "poller": live.poller_context(
+            "snapshots", {snapshot.id: snapshot.status}, listing=listing_get(ctx, "snapshots")
+        ),
     }
     if request.htmx and request.htmx.target == "snapshot-panel":
         return render(request, "snapshots/_detail_panel.html", context)

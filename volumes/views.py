@@ -154,7 +154,7 @@ def volume_list(request: HttpRequest) -> HttpResponse:
         "status_choices": [(status, status_info(status).label) for status in statuses],
         "zones": AVAILABILITY_ZONES,
         "poller": poller_context(
-            "volumes", {row.volume.id: row.volume.status for row in rows}, listing_failure=volumes.failure
+            "volumes", {row.volume.id: row.volume.status for row in rows}, listing=volumes
         ),
         "age": volumes.age(),
         "bulk_max": BULK_MAX,
@@ -237,7 +237,8 @@ def volume_detail(request: HttpRequest, volume_id: str) -> HttpResponse:
     context = _detail_context(request, volume)
     if fragment:
         return render(request, "volumes/_detail_live.html", context)
-    context["poller"] = poller_context("volumes", {volume.id: volume.status})
+    listing = listing_get(cloud_context(request), "volumes")
+    context["poller"] = poller_context("volumes", {volume.id: volume.status}, listing=listing)
     return render(request, "volumes/detail.html", context)
 
 

@@ -1,6 +1,7 @@
 // Live status pollers: back off when a poll fails, say so, and recover by themselves.
 // htmx keeps a poller's timer running after errors; this replaces a failing poller with one that
 // waits longer (2, 4, 8 ... 60 s) and shows a notice, so live updates never freeze silently.
+// Also: elapsed times ("running for 40 s") count on by themselves.
 (function () {
   "use strict";
   function notice(text) {
@@ -9,6 +10,27 @@
     box.textContent = text || "";
     box.hidden = !text;
   }
+
+  // Elapsed times ("running for 40 s", <span data-elapsed="40">): counted on from the seconds the
+  // server rendered, in the words of backups.selectors.duration_words, while the element is shown.
+  function durationWords(seconds) {
+    seconds = Math.max(0, Math.round(seconds));
+    if (seconds < 90) return seconds + " s";
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) return minutes + " min";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-elapsed]").forEach(function (element) {
+      if (!element.dataset.shownAt) element.dataset.shownAt = String(now);
+      var seconds = Number(element.dataset.elapsed) + (now - Number(element.dataset.shownAt)) / 1000;
+      var text = durationWords(seconds);
+      if (element.textContent !== text) element.textContent = text;
+    });
+  }
+  window.setInterval(tick, 1000);
+
   document.addEventListener("htmx:afterRequest", function (event) {
     var poller = event.detail.elt;
     if (!poller || !poller.classList || !poller.classList.contains("status-poller")) return;
