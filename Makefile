@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CLIENTS_VENV := .venv-clients
+KEYSTONE_VENV := .venv-keystone
+CINDER_VENV := .venv-cinder
 
-.PHONY: run run-prod test venv clients system-deps services services-stop migrate lint bench clean
+.PHONY: run run-prod test venv clients openstack-venvs system-deps services services-stop migrate lint bench clean
 
 ## run: set up, then start the emulator (:8776), the console (:8000) and a Celery worker with beat
 ## (embedded filesystem broker); Ctrl-C stops everything.
@@ -19,7 +21,7 @@ run-prod: venv
 
 ## test: set up everything the suite needs (PostgreSQL and Redis for tests/integration too), then
 ## run the whole suite.
-test: venv clients system-deps services
+test: venv clients openstack-venvs system-deps services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 venv: $(VENV)/.installed
@@ -37,6 +39,22 @@ $(CLIENTS_VENV)/.installed: requirements-clients.txt
 	@test -x $(CLIENTS_VENV)/bin/python || $(PYTHON) -m venv $(CLIENTS_VENV)
 	$(CLIENTS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(CLIENTS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-clients.txt
+	@touch $@
+
+## openstack-venvs: real Keystone 30 and Cinder 29, each in its own virtualenv, for tests/openstack
+## (started on loopback per test session by tests/openstack/cloud.py) and `make openstack`.
+openstack-venvs: $(KEYSTONE_VENV)/.installed $(CINDER_VENV)/.installed
+
+$(KEYSTONE_VENV)/.installed: requirements-openstack-keystone.txt
+	@test -x $(KEYSTONE_VENV)/bin/python || $(PYTHON) -m venv $(KEYSTONE_VENV)
+	$(KEYSTONE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(KEYSTONE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-openstack-keystone.txt
+	@touch $@
+
+$(CINDER_VENV)/.installed: requirements-openstack-cinder.txt
+	@test -x $(CINDER_VENV)/bin/python || $(PYTHON) -m venv $(CINDER_VENV)
+	$(CINDER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(CINDER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-openstack-cinder.txt
 	@touch $@
 
 ## system-deps: Debian packages the tests need (chromium for the browser suite, PostgreSQL and Redis
@@ -67,4 +85,4 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) $(CLIENTS_VENV) var .pytest_cache
+	rm -rf $(VENV) $(CLIENTS_VENV) $(KEYSTONE_VENV) $(CINDER_VENV) var .pytest_cache
