@@ -1,0 +1,72 @@
+"""Fixtures for the suite against real Keystone 30 + Cinder 29 (tests/openstack/cloud.py).
+
+`openstack` starts both once per test session, on free loopback ports with throw-away state, and
+stops them at the end; every test in this folder is marked `openstack`. Without the virtualenvs
+(`make openstack-venvs`, part of `make test`) the tests skip with a loud warning; with CI=true they
+fail instead.
+
+    def test_something(openstack, openstack_account):
+        token, body = openstack.token_of(openstack_account)
+        url = openstack.volume_url(next(iter(openstack_account.projects)))
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+from tests.openstack.cloud import Account, HarnessError, OpenStackCloud, missing_venvs
+
+HERE = Path(__file__).resolve().parent
+NOT_RUN: list[str] = []
+STARTED: list[OpenStackCloud] = []
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.openstack)
+
+
+@pytest.fixture(scope="session")
+def openstack():
+    """Keystone + Cinder on loopback for the whole session (see OpenStackCloud for the accounts,
+    URLs and helpers: attach, detach, reset_status, set_quota, wait_for_status, new_account)."""
+    missing = missing_venvs()
+    if missing:
+        message = (
+            f"!!! The OpenStack virtualenvs are missing ({', '.join(missing)}): the tests against real "
+            "Keystone and Cinder cannot run. Build them with `make openstack-venvs` (make test does)."
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message, pytrace=False)
+        warnings.warn(message, stacklevel=1)
+        NOT_RUN.append(message)
+        pytest.skip(message)
+    cloud = OpenStackCloud()
+    try:
+        cloud.start()
+    except HarnessError as error:
+        pytest.fail(f"Keystone + Cinder did not start: {error}", pytrace=False)
+    STARTED.append(cloud)
+    yield cloud
+    cloud.stop()
+
+
+@pytest.fixture
+def openstack_account(openstack) -> Account:
+    """A fresh project with a member user of its own: the test sees only its own volumes."""
+    return openstack.new_account()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if STARTED:
+        cloud = STARTED[0]
+        steps = ", ".join(f"{name} at {seconds:.1f} s" for name, seconds in cloud.timings.items())
+        terminalreporter.write_line(f"OpenStack harness: started in {cloud.startup_seconds:.1f} s ({steps})")
+    if NOT_RUN:
+        terminalreporter.write_sep("!", "THE OPENSTACK TESTS DID NOT RUN", red=True, bold=True)
+        terminalreporter.write_line(NOT_RUN[0], red=True, bold=True)
