@@ -7,7 +7,7 @@ CLIENTS_VENV := .venv-clients
 KEYSTONE_VENV := .venv-keystone
 CINDER_VENV := .venv-cinder
 
-.PHONY: run run-prod test venv clients openstack-venvs system-deps services services-stop migrate lint bench clean
+.PHONY: run run-prod test venv clients openstack-venvs openstack system-deps services services-stop migrate lint bench clean
 
 ## run: set up, then start the emulator (:8776), the console (:8000) and a Celery worker with beat
 ## (embedded filesystem broker); Ctrl-C stops everything.
@@ -56,6 +56,11 @@ $(CINDER_VENV)/.installed: requirements-openstack-cinder.txt
 	$(CINDER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(CINDER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-openstack-cinder.txt
 	@touch $@
+
+## openstack: Keystone (:5000) and Cinder (:8786) on loopback in the foreground, with throw-away
+## state; prints the IDENTITY_URL, users and passwords for `IDENTITY_URL=... make run`. Ctrl-C stops.
+openstack: venv openstack-venvs
+	@scripts/openstack/run.sh $(OPENSTACK_ARGS)
 
 ## system-deps: Debian packages the tests need (chromium for the browser suite, PostgreSQL and Redis
 ## for the integration suite).
