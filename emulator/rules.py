@@ -8,7 +8,8 @@ Choices where the spec is silent (also listed in docs/emulator.md):
 - A volume can be deleted from available, error, error_restoring and error_attaching; never while
   attached, in a transition, or while it has snapshots.
 - Snapshots count against the volumes quota with the volume message (the spec has one shared quota).
-- Quotas and usage are per project and per region (each region has its own state).
+- Quotas and usage are per project, whatever the region (spec 4.5.2 "per-project quotas"); each
+  region has its own resources.
 - A volume attached to a server is never snapshotted (spec 4.5.3), whatever `force` says;
   Cinder's force=true is the compatibility mode EMULATOR_SNAPSHOT_FORCE=1, off by default.
 - The limit of 10 derived resources per origin volume counts operations performed (cumulative),
@@ -170,13 +171,14 @@ def quota_of(store: Store, config: Config, project_id: str) -> tuple[int, int]:
 
 
 def usage(db: sqlite3.Connection, scope: Scope) -> tuple[int, int]:
-    """(volumes and snapshots, gigabytes) in use: everything that exists, errors included."""
+    """(volumes and snapshots, gigabytes) in use by the project in every region (the spec's quotas
+    are per project, 4.5.2): everything that exists, errors included."""
     row = db.execute(
-        "SELECT (SELECT COUNT(*) FROM volumes WHERE project_id = ?1 AND region = ?2)"
-        " + (SELECT COUNT(*) FROM snapshots WHERE project_id = ?1 AND region = ?2),"
-        " (SELECT COALESCE(SUM(size), 0) FROM volumes WHERE project_id = ?1 AND region = ?2)"
-        " + (SELECT COALESCE(SUM(size), 0) FROM snapshots WHERE project_id = ?1 AND region = ?2)",
-        (scope.project_id, scope.region),
+        "SELECT (SELECT COUNT(*) FROM volumes WHERE project_id = ?1)"
+        " + (SELECT COUNT(*) FROM snapshots WHERE project_id = ?1),"
+        " (SELECT COALESCE(SUM(size), 0) FROM volumes WHERE project_id = ?1)"
+        " + (SELECT COALESCE(SUM(size), 0) FROM snapshots WHERE project_id = ?1)",
+        (scope.project_id,),
     ).fetchone()
     return row[0], row[1]
 

@@ -141,10 +141,27 @@ def test_at_most_ten_derived_resources_per_origin_volume(api):
     assert api.show("volumes", origin["id"])["status"] == "available"
 
 
-def test_quota_counts_per_region(api):
-    for _ in range(10):
-        api.create_volume(wait=None)
-    over_limit(api.vol("POST", "/volumes", {"volume": {"size": 1}}), TOO_MANY)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_quota_is_per_project_across_regions(api, fmt):
+    """Spec 4.5.2: "The default per-project quotas": what a project has in one region counts in the other."""
     b = api.in_region("region-b.geo-1")
-    assert b.vol("POST", "/volumes", {"volume": {"size": 1}}).status == 200
+    for _ in range(7):
+        api.create_volume(wait=None)
+    vol_b = b.create_volume(size=5)
+    for _ in range(2):
+        b.create_snapshot(vol_b["id"], wait=None)
+    over_limit(b.vol("POST", "/volumes", {"volume": {"size": 1}}, fmt), TOO_MANY)
+    over_limit(api.vol("POST", "/volumes", {"volume": {"size": 1}}, fmt), TOO_MANY)
+    over_limit(
+        api.vol("POST", "/snapshots", {"snapshot": {"volume_id": api.listing("volumes")[0]["id"]}}, fmt)
+    )
     assert b.vol("GET", "/limits").body["limits"]["absolute"]["maxTotalVolumes"] == 10
+    assert (api.count(), b.count()) == (7, 1)
+
+
+def test_gigabytes_quota_is_per_project_across_regions(api):
+    api.create_volume(size=2000, wait=None)
+    b = api.in_region("region-b.geo-1")
+    over_limit(b.vol("POST", "/volumes", {"volume": {"size": 1001}}), TOO_BIG)
+    assert b.vol("POST", "/volumes", {"volume": {"size": 1000}}).status == 200
+    over_limit(api.vol("POST", "/volumes", {"volume": {"size": 1}}), TOO_BIG)
