@@ -5,6 +5,10 @@ snapshots count together against maxTotalVolumes, and their gigabytes against
 maxTotalVolumeGigabytes (resources in error count too, as in Cinder; deleted ones do not). Where
 an API reports total*Used fields (modern Cinder), those win.
 
+The quotas are the project's, in every region (spec 4.5.2 "per-project quotas"): the usage adds the
+other regions' listings the console already has, without calling for them; a region never listed in
+this cache is named in `uncounted_regions`, and the forms say its usage is left out.
+
 One `QuotaUsage` serves the overview charts and the quota panels of the create-volume,
 create-snapshot and restore forms (`usage.after(count=1, gigabytes=size)`). Reading it costs no
 API call beyond the shared, single-refresher listings.
@@ -13,6 +17,7 @@ API call beyond the shared, single-refresher listings.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from console.api.context import CloudContext
@@ -86,6 +91,7 @@ class QuotaUsage:
     missing: tuple[str, ...] = ()  # /limits keys that were absent or invalid
     failure: RefreshFailure | None = None  # /limits (or a listing) could not be read
     counted: bool = True  # usage comes from complete listings
+    uncounted_regions: tuple[str, ...] = ()  # other regions whose usage is not known here
 
     def after(self, *, count: int = 0, gigabytes: int = 0) -> QuotaUsage:
         """The usage if `count` more resources of `gigabytes` GB in all were created."""
@@ -114,14 +120,28 @@ def _limit(absolute: dict[str, int], key: str, missing: list[str]) -> int | None
 
 
 def quota_usage(ctx: CloudContext) -> QuotaUsage:
-    """The project's quota usage in the context's region, from cached listings."""
+    """The project's quota usage, from cached listings: the context's region (refreshed when due) and
+    what the cache holds of the other regions (no call is made for them)."""
     limits_listing = listing_get(ctx, "limits")
     volumes = listing_get(ctx, "volumes")
     snapshots = listing_get(ctx, "snapshots")
-    return quota_from(limits_listing, volumes, snapshots)
+    elsewhere = []
+    for region, volume_url, compute_url in ctx.other_regions:
+        other = dataclasses.replace(
+            ctx, region=region, volume_url=volume_url, compute_url=compute_url, other_regions=()
+        )
+        cached = [listing_get(other, kind, refresh=False) for kind in ("volumes", "snapshots")]
+        elsewhere.append((region, *cached))
+    return quota_from(limits_listing, volumes, snapshots, elsewhere=elsewhere)
 
 
-def quota_from(limits_listing: Listing, volumes: Listing, snapshots: Listing) -> QuotaUsage:
+def quota_from(
+    limits_listing: Listing,
+    volumes: Listing,
+    snapshots: Listing,
+    *,
+    elsewhere: Sequence[tuple[str, Listing, Listing]] = (),
+) -> QuotaUsage:
     missing: list[str] = []
     limits = limits_listing.items[0] if limits_listing.items else None
     if limits is None:
@@ -129,8 +149,17 @@ def quota_from(limits_listing: Listing, volumes: Listing, snapshots: Listing) ->
     else:
         count_limit = _limit(limits.absolute, COUNT_KEY, missing)
         gigabytes_limit = _limit(limits.absolute, GIGABYTES_KEY, missing)
-    used_count = len(volumes.items) + len(snapshots.items)
-    used_gigabytes = sum(v.size for v in volumes.items) + sum(s.size for s in snapshots.items)
+    counted_volumes = [*volumes.items]
+    counted_snapshots = [*snapshots.items]
+    uncounted = []
+    for region, other_volumes, other_snapshots in elsewhere:
+        if other_volumes.loaded and other_snapshots.loaded:
+            counted_volumes.extend(other_volumes.items)
+            counted_snapshots.extend(other_snapshots.items)
+        else:
+            uncounted.append(region)
+    used_count = len(counted_volumes) + len(counted_snapshots)
+    used_gigabytes = sum(v.size for v in counted_volumes) + sum(s.size for s in counted_snapshots)
     if limits is not None:
         # Modern Cinder reports usage itself; prefer it to our count.
         reported_count = limits.absolute.get("totalVolumesUsed")
@@ -146,4 +175,5 @@ def quota_from(limits_listing: Listing, volumes: Listing, snapshots: Listing) ->
         missing=tuple(missing),
         failure=failure,
         counted=volumes.loaded and snapshots.loaded,
+        uncounted_regions=tuple(uncounted),
     )

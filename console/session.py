@@ -115,6 +115,7 @@ def cloud_context(request: HttpRequest) -> CloudContext:
         compute_url=endpoints["compute"],
         console_request_id=getattr(request, "console_request_id", ""),
         session_key=request.session.session_key or "",
+        other_regions=_other_regions(login, login["region"]),
     )
 
 
@@ -145,6 +146,15 @@ def cloud_context_from_session(
         compute_url=endpoints["compute"],
         priority=priority,
         session_key=store.session_key or "",
+        other_regions=_other_regions(login, region),
+    )
+
+
+def _other_regions(login: dict, region: str) -> tuple[tuple[str, str, str], ...]:
+    return tuple(
+        (name, endpoints["volume"], endpoints["compute"])
+        for name, endpoints in login["regions"].items()
+        if name != region
     )
 
 

@@ -28,3 +28,6 @@ class CloudContext:
     # The server-side session the token came from ("" when none): after a mutation the background
     # watcher keeps this key (never the token) and loads the session itself (console.watch).
     session_key: str = field(default="", repr=False, compare=False)
+    # The project's other regions in the catalog, (region, volume_url, compute_url): quotas count the
+    # whole project, so the quota gauges add what the console knows of them (console.quota).
+    other_regions: tuple[tuple[str, str, str], ...] = field(default=(), repr=False, compare=False)

@@ -3,6 +3,7 @@ the API's own answer when it disagrees, and exactly one volume per form."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 
@@ -198,6 +199,43 @@ def test_quota_is_checked_with_the_numbers(client_in, emulator, account):
         "the project has 1 of 1 volumes and snapshots, so this volume would be number 2"
         in response.content.decode()
     )
+
+
+def test_quota_counts_the_project_in_every_region(client_in, emulator, account):
+    """Quotas are the project's, in every region (spec 4.5.2): what the console has seen of the other
+    region counts, and a region it has not seen yet is named as left out, at no extra call."""
+    ctx = context_of(client_in)
+    region_b = dataclasses.replace(
+        ctx,
+        region="region-b.geo-1",
+        volume_url=ctx.volume_url.replace("region-a.geo-1", "region-b.geo-1"),
+        compute_url=ctx.compute_url.replace("region-a.geo-1", "region-b.geo-1"),
+    )
+    for _ in range(3):
+        api.volume_create(region_b, size=4)
+    emulator.hook("PUT", f"/_emulator/quotas/{account['project_id']}", {"volumes": 4})
+    cache.clear()
+
+    def region_b_calls() -> int:
+        log = emulator.hook("GET", f"/_emulator/log?project={account['project_id']}&limit=1000")["log"]
+        return sum("/region-b.geo-1/" in entry["path"] for entry in log)
+
+    before = region_b_calls()
+    page = client_in.get("/volumes/create/").content.decode()
+    assert "Usage in region-b.geo-1 is left out until you open that region" in page
+    assert "Now 0 of 4" in page
+    assert region_b_calls() == before  # the gauges never call for another region
+    # The user opens region-b (its listings are read), then comes back to region-a.
+    client_in.post("/region/", {"region": "region-b.geo-1"})
+    assert "Now 3 of 4" in client_in.get("/volumes/create/").content.decode()
+    client_in.post("/region/", {"region": "region-a.geo-1"})
+    page = client_in.get("/volumes/create/").content.decode()
+    assert "left out until you open that region" not in page
+    assert "Now 3 of 4" in page and "Now 12 of 3000 GB" in page
+    assert client_in.post("/volumes/create/", create_form(client_in, size="1")).status_code == 302
+    refused = client_in.post("/volumes/create/", create_form(client_in, size="1"))
+    assert refused.status_code == 400
+    assert "the project has 4 of 4 volumes and snapshots" in refused.content.decode()
 
 
 def test_the_apis_own_answer_is_shown_when_it_disagrees(client_in, emulator, account):
