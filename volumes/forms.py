@@ -25,6 +25,7 @@ from volumes.selectors import (
     MAX_SIZE,
     MAX_TEXT,
     MIN_SIZE,
+    volume_metadata_shown,
 )
 
 GIB = 1024**3
@@ -342,7 +343,7 @@ class VolumeEditForm(MetadataRowsMixin, forms.Form):
 
 def edit_initial(volume: Volume) -> dict:
     """The edit form's values for a volume (the console's own create key is not editable)."""
-    pairs = [(k, v) for k, v in sorted(volume.metadata.items()) if k != CREATE_KEY_METADATA]
+    pairs = volume_metadata_shown(volume)
     initial: dict = {"name": volume.display_name or "", "description": volume.display_description or ""}
     for i, (key, value) in enumerate(pairs):
         initial[f"meta_key_{i}"] = key

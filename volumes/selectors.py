@@ -7,16 +7,18 @@ for a volume the listing does not have (yet).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from backups.selectors import RESTORE_NOTE
 from console import api
 from console.api.context import CloudContext
 from console.api.records import Backup, Snapshot, Volume
 from console.ids import id_is_plausible
 from console.inventory import Listing, listing_get
+from console.models import LifecycleEvent
 from console.statuses import StatusInfo, status_info
 
 AVAILABILITY_ZONES = ("az1", "az2", "az3")
@@ -31,6 +33,8 @@ DERIVED_WARNING = 8
 DELETABLE = ("available", "error", "error_restoring", "error_attaching")
 # Metadata key under which the console keeps the idempotency key of the form that created a volume.
 CREATE_KEY_METADATA = "console-create-key"
+# The name the cloud gives a new volume it restores a backup into (followed by the backup id).
+RESTORED_NAME_PREFIX = "restore_backup_"
 PAGE_SIZE = 25
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -45,7 +49,7 @@ class AttachedTo:
 
 @dataclass(frozen=True)
 class SourceRef:
-    kind: str  # snapshot | volume | image
+    kind: str  # snapshot | volume | image | backup
     id: str
     label: str
     url: str
@@ -66,14 +70,43 @@ class Lookups:
     servers: dict[str, str]
     snapshots: dict[str, Snapshot]
     volumes: dict[str, Volume]
+    # Volumes restored from a backup (volume id -> backup id), and the backups the console knows.
+    restores: dict[str, str] = field(default_factory=dict)
+    backups: dict[str, Backup] = field(default_factory=dict)
 
 
-def lookups_from(*, volumes: Listing, servers: Listing, snapshots: Listing) -> Lookups:
+def lookups_from(
+    *, volumes: Listing, servers: Listing, snapshots: Listing, ctx: CloudContext | None = None
+) -> Lookups:
+    """With `ctx`, also which volumes were restored from a backup (the console's lifecycle events),
+    and the backups' names from the cached listing (read without refreshing it: no API call)."""
+    restores: dict[str, str] = {}
+    backups: dict[str, Backup] = {}
+    if ctx is not None:
+        restores = volume_restores(ctx)
+        backups = dict(listing_get(ctx, "backups", refresh=False).by_id)
     return Lookups(
         servers={server.id: server.name for server in servers.items},
         snapshots=dict(snapshots.by_id),
         volumes=dict(volumes.by_id),
+        restores=restores,
+        backups=backups,
     )
+
+
+def volume_restores(ctx: CloudContext) -> dict[str, str]:
+    """volume id -> the backup last restored into it through the console (lifecycle event notes)."""
+    prefix = RESTORE_NOTE.split("{", 1)[0]
+    events = LifecycleEvent.objects.filter(
+        project_id=ctx.project_id, region=ctx.region, resource_type="volume", note__startswith=prefix
+    ).order_by("observed_at", "id")
+    return {event.resource_id: event.note[len(prefix) :] for event in events.only("resource_id", "note")}
+
+
+def volume_metadata_shown(volume: Volume) -> list[tuple[str, str]]:
+    """The volume's metadata as pages show it: sorted, without the console's own bookkeeping (the
+    create form's idempotency key stays in the API, out of sight)."""
+    return sorted((key, value) for key, value in volume.metadata.items() if key != CREATE_KEY_METADATA)
 
 
 def volume_attached(volume: Volume, lookups: Lookups) -> tuple[AttachedTo, ...]:
@@ -107,7 +140,19 @@ def volume_source(volume: Volume, lookups: Lookups) -> SourceRef | None:
         return SourceRef(
             "image", volume.image_id, label, "/volumes/?" + urlencode({"source": volume.image_id})
         )
+    backup_id = lookups.restores.get(volume.id) or _restored_name(volume.display_name or "")
+    if backup_id:
+        backup = lookups.backups.get(backup_id)
+        label = backup.label if backup else backup_id
+        return SourceRef("backup", backup_id, label, f"/backups/{quote(backup_id, safe='')}/")
     return None
+
+
+def _restored_name(name: str) -> str:
+    """The backup id in the name the cloud gives a volume it restores a backup into (Cinder and the
+    emulator: "restore_backup_<backup id>"), so that restores made outside the console show too."""
+    backup_id = name.removeprefix(RESTORED_NAME_PREFIX)
+    return backup_id if backup_id != name and id_is_plausible(backup_id) else ""
 
 
 def volume_row(volume: Volume, lookups: Lookups) -> VolumeRow:

@@ -215,6 +215,9 @@ def volume_delete(ctx: CloudContext, *, volume_id: str) -> str:
     return request_id
 
 
+NOT_FOUND = "Not found in this project."
+
+
 @dataclass(frozen=True)
 class DeleteResult:
     volume_id: str
@@ -223,6 +226,13 @@ class DeleteResult:
     reason: str = ""  # why not
     request_id: str = ""
     error: ApiError | None = None
+
+    @property
+    def exists(self) -> bool:
+        """Whether the volume is still there to be linked to (not deleted, not unknown, not gone)."""
+        if self.deleted or self.reason == NOT_FOUND:
+            return False
+        return not isinstance(self.error, api.NotFound)
 
 
 def volume_delete_many(ctx: CloudContext, *, volume_ids: Iterable[str]) -> list[DeleteResult]:
@@ -234,7 +244,7 @@ def volume_delete_many(ctx: CloudContext, *, volume_ids: Iterable[str]) -> list[
     for volume_id in volume_ids:
         volume = volumes.by_id.get(volume_id)
         if volume is None:
-            results.append(DeleteResult(volume_id, volume_id, False, "Not found in this project."))
+            results.append(DeleteResult(volume_id, volume_id, False, NOT_FOUND))
             continue
         has_snapshots = bool(volume_snapshots(snapshots.items, volume_id=volume_id))
         blockers = volume_delete_blockers(volume, has_snapshots=has_snapshots)

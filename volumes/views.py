@@ -55,6 +55,7 @@ from volumes.selectors import (
     volume_derived_count,
     volume_find,
     volume_list_filtered,
+    volume_metadata_shown,
     volume_row,
     volume_snapshots,
     volume_source,
@@ -132,7 +133,7 @@ def volume_list(request: HttpRequest) -> HttpResponse:
     volumes = listing_get(ctx, "volumes")
     servers = listing_get(ctx, "servers")
     snapshots = listing_get(ctx, "snapshots")
-    lookups = lookups_from(volumes=volumes, servers=servers, snapshots=snapshots)
+    lookups = lookups_from(volumes=volumes, servers=servers, snapshots=snapshots, ctx=ctx)
     matching = volume_list_filtered(volumes=volumes.items, lookups=lookups, query=query)
     page = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [volume_row(volume, lookups) for volume in page.object_list]
@@ -186,7 +187,7 @@ def _detail_context(request: HttpRequest, volume: Volume) -> dict:
     servers = listing_get(ctx, "servers")
     snapshots = listing_get(ctx, "snapshots")
     backups = listing_get(ctx, "backups")
-    lookups = lookups_from(volumes=volumes, servers=servers, snapshots=snapshots)
+    lookups = lookups_from(volumes=volumes, servers=servers, snapshots=snapshots, ctx=ctx)
     own_snapshots = volume_snapshots(snapshots.items, volume_id=volume.id)
     attached = volume_attached(volume, lookups)
     derived = volume_derived_count(volume_id=volume.id, volumes=volumes.items, snapshots=snapshots.items)
@@ -214,7 +215,7 @@ def _detail_context(request: HttpRequest, volume: Volume) -> dict:
             has_snapshots=bool(own_snapshots),
         ),
         "timeline": timeline_for(ctx, resource_type="volume", resource_id=volume.id),
-        "metadata": sorted(volume.metadata.items()),
+        "metadata": volume_metadata_shown(volume),
         "image_metadata": sorted(volume.image_metadata.items()),
         "listing_error": _listing_error(volumes),
     }
@@ -592,6 +593,7 @@ def volume_bulk_delete(request: HttpRequest) -> HttpResponse:
             "id": result.volume_id,
             "name": result.name,
             "deleted": result.deleted,
+            "exists": result.exists,
             "reason": result.reason,
             "request_id": result.request_id,
             # An API refusal is shown again through the error component.

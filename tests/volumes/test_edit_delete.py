@@ -155,7 +155,11 @@ def test_bulk_delete_confirms_and_reports_each_volume(client_in, emulator, accou
     result = client_in.get("/volumes/delete/").content.decode()
     assert "1 of 4 volumes are being deleted." in result
     assert result.count('data-testid="result"') == 4
-    assert re.search(r">free</a>:\s*<strong class=\"result-ok\">deleted</strong>", result)
+    # A deleted volume is named (with its id), no longer linked; the others are.
+    assert re.search(
+        rf'free <code class="mono muted">{free.id}</code>:\s*<strong class="result-ok">deleted', result
+    )
+    assert f'href="/volumes/{free.id}/"' not in result and 'href="/volumes/0000-unknown/"' not in result
     assert re.search(
         r">blocked</a>:\s*<strong class=\"result-refused\">refused</strong>: The volume has", result
     )
