@@ -196,3 +196,57 @@ def test_unknown_ids_are_404_in_both_formats(api, fmt):
         r = api.vol("GET", f"/{kind}/00000000-0000-0000-0000-000000000000", fmt=fmt)
         assert r.fmt == fmt
         assert_fault(r, 404)
+
+
+# --- content negotiation (spec 4.2.2): the Content-Type says what the body is; it is never sniffed ------
+@pytest.mark.parametrize(("base", "method", "path"), CREATE_PATHS)
+def test_an_xml_body_sent_as_json_is_malformed_json(api, world, base, method, path):
+    if "{backup}" in path:
+        world = {**world, "backup": api.create_backup(world["volume"])["id"]}
+    before = _counts(api)
+    url = (api.volume_base if base == "vol" else api.compute_base) + path.format(**world)
+    xml = {
+        "/volumes": '<volume size="1"/>',
+        "/snapshots": f'<snapshot volume_id="{world["volume"]}"/>',
+        "/backups": f'<backup volume_id="{world["volume"]}"/>',
+        "/backups/{backup}/restore": "<restore/>",
+        "/servers/{server}/os-volume_attachments": f'<volumeAttachment volumeId="{world["volume"]}"/>',
+        "/volumes/{volume}": '<volume display_name="renamed"/>',
+    }[path]
+    for ctype in ("application/json", "application/json; charset=UTF-8"):
+        r = api.request(method, url, data=xml, headers={"Content-Type": ctype})
+        detail = assert_fault(r, 400, "badRequest")
+        assert "JSON" in detail["message"], r
+    assert _counts(api) == before
+    assert api.show("volumes", world["volume"])["display_name"] is None
+
+
+@pytest.mark.parametrize("ctype", [None, "text/plain", "application/x-www-form-urlencoded", "text/xml"])
+@pytest.mark.parametrize("body", ['{"volume": {"size": 1}}', '<volume size="1"/>'])
+def test_a_body_of_no_or_another_media_type_is_415(api, ctype, body):
+    headers = {"Content-Type": ctype} if ctype else {}
+    r = api.session.post(
+        f"{api.volume_base}/volumes",
+        data=body.encode(),
+        headers={"X-Auth-Token": api.token, "Accept": "application/json", **headers},
+        timeout=15,
+    )
+    assert r.status_code == 415, r.text
+    ((name, detail),) = r.json().items()
+    assert (name, detail["code"]) == ("badMediaType", 415)
+    assert "application/json or application/xml" in detail["message"]
+    assert api.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body"),
+    [
+        ("application/vnd.openstack.volume+json", '{"volume": {"size": 1}}'),
+        ("application/vnd.openstack.volume+xml", '<volume size="1"/>'),
+        ("application/xml; charset=UTF-8", '<volume size="1"/>'),
+    ],
+)
+def test_json_and_xml_media_types_with_suffixes_or_parameters_are_read(api, ctype, body):
+    r = api.request("POST", f"{api.volume_base}/volumes", data=body, headers={"Content-Type": ctype})
+    assert r.status == 200, r
+    assert api.count() == 1
