@@ -201,10 +201,10 @@ class Emulator:
                 kind = "identity"
                 outcome = Outcome(self._identity(request, segments))
         except ApiError as error:
-            outcome = Outcome(fault_reply(error, COMPUTE_NS if kind == "compute" else VOLUME_NS))
+            outcome = Outcome(self._fault(request, segments, kind, error))
         except Exception:
             log.exception("%s unexpected error on %s %s", request_id, request.method, request.path)
-            outcome = Outcome(fault_reply(ApiError(500, SERVER_FAULT)))
+            outcome = Outcome(self._fault(request, segments, kind, ApiError(500, SERVER_FAULT)))
         status: int | str = "dropped" if outcome.drop else outcome.reply.status
         elapsed_ms = (time.monotonic() - started) * 1000
         if kind in API_VERSIONS and project_id:
@@ -234,6 +234,13 @@ class Emulator:
             elapsed_ms,
         )
         return outcome
+
+    @staticmethod
+    def _fault(request: Request, segments: list[str], kind: str, error: ApiError) -> Reply:
+        """Identity's errors in Identity's own shape, everything else in the spec's fault shape (4.4)."""
+        if kind == "identity" and segments[:1] in (["v3"], ["v2.0"]):
+            return identity.error_reply(error, request.host)
+        return fault_reply(error, COMPUTE_NS if kind == "compute" else VOLUME_NS)
 
     # --- the API (volume and compute) ---------------------------------------------------------------
 

@@ -24,6 +24,27 @@ SERVICES = (
 )
 
 
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Request Entity Too Large",
+    500: "Internal Server Error",
+}
+
+
+def error_reply(error: ApiError, host: str) -> Reply:
+    """An Identity error as Keystone answers it (v3 and v2.0 alike), JSON only:
+    {"error": {"code": 401, "title": "Unauthorized", "message": "..."}}; a 401 also names where to
+    authenticate in WWW-Authenticate, as Keystone does."""
+    title = TITLES.get(error.status) or ("Bad Request" if error.status < 500 else "Internal Server Error")
+    headers = {"WWW-Authenticate": f'Keystone uri="http://{host}/v3"'} if error.status == 401 else {}
+    body = {"error": {"code": error.status, "title": title, "message": error.message}}
+    return Reply(error.status, body, headers=headers, json_only=True)
+
+
 def iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

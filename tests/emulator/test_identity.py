@@ -167,3 +167,36 @@ def test_identity_replies_carry_request_id_and_date(emulator, account):
     assert r.headers["Date"].endswith("GMT")
     body, fmt = decode(r)
     assert fmt == "json" and "token" in body
+
+
+# --- Identity answers its errors in its own shape (Keystone's), the APIs in the spec's (4.4) ------
+def _identity_error(r: requests.Response, code: int, title: str) -> str:
+    assert r.status_code == code, r.text
+    assert r.headers["Content-Type"].split(";")[0] == "application/json", r.headers
+    assert r.headers["X-Compute-Request-Id"].startswith("req-")
+    body = r.json()
+    assert set(body) == {"error"}, body
+    assert (body["error"]["code"], body["error"]["title"]) == (code, title), body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"], body
+    return body["error"]["message"]
+
+
+@pytest.mark.parametrize("version", ["v3/auth/tokens", "v2.0/tokens"])
+def test_identity_errors_have_identitys_own_shape(emulator, account, version):
+    if version.startswith("v3"):
+        wrong = v3_auth_body(account["user"], "wrong", account["project"])
+    else:
+        wrong = {"auth": {"passwordCredentials": {"username": account["user"], "password": "wrong"}}}
+    url = f"{emulator.url}/{version}"
+    r = requests.post(url, json=wrong, headers={"Accept": "application/xml"}, timeout=TIMEOUT)
+    assert "requires authentication" in _identity_error(r, 401, "Unauthorized")
+    assert r.headers["WWW-Authenticate"] == f'Keystone uri="{emulator.url}/v3"'
+    r = requests.post(url, data="{not json", headers={"Content-Type": "application/json"}, timeout=TIMEOUT)
+    _identity_error(r, 400, "Bad Request")
+    _identity_error(requests.get(url, timeout=TIMEOUT), 405, "Method Not Allowed")
+
+
+def test_the_apis_keep_the_specs_fault_shape_for_a_bad_token(api):
+    reply = api.vol("GET", "/volumes", token="not-a-token")
+    assert_fault(reply, 401, "unauthorized")
+    assert "error" not in reply.body and "WWW-Authenticate" not in reply.headers
