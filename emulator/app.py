@@ -163,6 +163,29 @@ def _filtered(rows: list[Any], request: Request, keys: tuple[str, ...], column: 
     return [row for row in rows if all(str(row[column.get(k, k)]) == v for k, v in wanted.items())]
 
 
+def _page_param(request: Request, key: str, default: int) -> int:
+    raw = request.query.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise bad_request(f"{key} param must be an integer") from exc
+    if value < 0:
+        raise bad_request(f"{key} param must be positive")
+    return value
+
+
+def _limited(rows: list[Any], request: Request, max_limit: int) -> list[Any]:
+    """The slice of a list that `offset` and `limit` ask for, as Cinder's v1 lists did: `limit`
+    missing, 0 or over the maximum means the maximum; either one not an integer, or negative, is 400.
+    v1 pages by offset only: `marker` (v2's) is ignored like any unknown query parameter."""
+    offset = _page_param(request, "offset", 0)
+    limit = _page_param(request, "limit", max_limit)
+    limit = min(max_limit, limit or max_limit)
+    return rows[offset : offset + limit]
+
+
 class Emulator:
     """Everything the HTTP server needs: `handle(request, request_id)`."""
 
@@ -332,6 +355,7 @@ class Emulator:
                 ctx.scope.region,
             )
             rows = _filtered(rows, ctx.request, VOLUME_FILTERS, {"availability_zone": "az"})
+            rows = _limited(rows, ctx.request, self.config.max_limit)
             return views.volumes_reply(self._volume_views(ctx.scope, rows, detail), detail)
 
     def op_limits(self, ctx: Context) -> Reply:
@@ -374,6 +398,7 @@ class Emulator:
                 ctx.scope.region,
             )
         rows = _filtered(rows, ctx.request, SNAPSHOT_FILTERS, {})
+        rows = _limited(rows, ctx.request, self.config.max_limit)
         return views.snapshots_reply([views.snapshot_view(row) for row in rows])
 
     def op_show_snapshot(self, ctx: Context, snapshot_id: str) -> Reply:
@@ -404,6 +429,7 @@ class Emulator:
                 ctx.scope.region,
             )
         rows = _filtered(rows, ctx.request, BACKUP_FILTERS, {})
+        rows = _limited(rows, ctx.request, self.config.max_limit)
         render = views.backup_view if detail else views.backup_summary
         return views.backups_reply([render(row, self._backup_links(ctx, row["id"])) for row in rows])
 

@@ -62,6 +62,8 @@ class Config:
     # Cinder compatibility, off by default: force=true snapshots a volume attached to a server, as
     # Cinder does; the spec (4.5.3) says such a snapshot cannot be created at all.
     snapshot_force: bool = False
+    # The most items one list answer carries (Cinder's osapi_max_limit, 1000 by default).
+    max_limit: int = 1000
 
     def duration(self, kind: str) -> float:
         """Seconds a lifecycle step of `kind` takes (already multiplied by EMULATOR_SPEED)."""
@@ -106,4 +108,5 @@ class Config:
             quota_gigabytes=_int("EMULATOR_QUOTA_GIGABYTES", 3000),
             faults=faults,
             snapshot_force=_flag("EMULATOR_SNAPSHOT_FORCE"),
+            max_limit=max(1, _int("EMULATOR_MAX_LIMIT", 1000)),
         )

@@ -10,7 +10,9 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
+from tests.emulator.conftest import assert_fault, make_api
 from tests.emulator.wire import assert_same, decode_xml, encode_xml
+from tests.emulator_process import FAST, EmulatorProcess
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 VOLUME_NS = "{http://docs.openstack.org/volume/api/v1}"
@@ -376,3 +378,62 @@ def test_integer_strings_are_sizes(api):
     r = api.vol("POST", "/volumes", {"volume": {"size": "10"}})
     assert r.status == 200, r
     assert r.body["volume"]["size"] == 10
+
+
+# --- paging: offset and limit as Cinder's v1 lists had them; v1 knows no marker ------
+@pytest.mark.parametrize("kind", ["volumes", "snapshots", "backups"])
+@pytest.mark.parametrize("detail", [True, False])
+def test_limit_and_offset_page_a_list_newest_first(api, kind, detail):
+    vol = api.create_volume()
+    for index in range(4):
+        if kind == "volumes":
+            api.create_volume(wait=None, display_name=f"v{index}")
+        elif kind == "snapshots":
+            api.create_snapshot(vol["id"], wait=None, display_name=f"s{index}")
+        else:
+            api.create_backup(vol["id"], name=f"b{index}")
+    path = f"/{kind}/detail" if detail else f"/{kind}"
+    everything = [item["id"] for item in api.vol("GET", path).body[kind]]
+    assert len(everything) == (5 if kind == "volumes" else 4)
+
+    def page(query: str) -> list[str]:
+        r = api.vol("GET", f"{path}?{query}")
+        assert r.status == 200, r
+        return [item["id"] for item in r.body[kind]]
+
+    assert page("limit=2") == everything[:2]
+    assert page("limit=2&offset=2") == everything[2:4]
+    assert page("offset=3") == everything[3:]
+    assert page("offset=99") == []
+    assert page("limit=0") == everything  # 0 means "as many as allowed"
+    assert page(f"marker={everything[1]}") == everything  # v1 has no marker: ignored
+    assert page(f"limit=1&marker={everything[1]}") == everything[:1]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=abc", "limit param must be an integer"),
+        ("limit=-1", "limit param must be positive"),
+        ("offset=1.5", "offset param must be an integer"),
+        ("offset=-2", "offset param must be positive"),
+        ("limit=", "limit param must be an integer"),
+    ],
+)
+def test_bad_limit_or_offset_is_400(api, query, message):
+    for path in ("/volumes", "/snapshots/detail", "/backups"):
+        assert_fault(api.vol("GET", f"{path}?{query}"), 400, "badRequest", message)
+
+
+def test_a_list_answers_at_most_the_maximum_limit():
+    """Cinder answered at most osapi_max_limit (1000) items per list; EMULATOR_MAX_LIMIT sets it here."""
+    proc = EmulatorProcess(env={**FAST, "EMULATOR_RATE": "0", "EMULATOR_MAX_LIMIT": "3"}).start()
+    try:
+        api = make_api(proc, "m")
+        ids = [api.create_volume(wait=None)["id"] for _ in range(5)]
+        newest = list(reversed(ids))
+        for query in ("", "?limit=10", "?limit=0"):
+            assert [v["id"] for v in api.vol("GET", f"/volumes/detail{query}").body["volumes"]] == newest[:3]
+        assert [v["id"] for v in api.vol("GET", "/volumes?offset=3").body["volumes"]] == newest[3:]
+    finally:
+        proc.stop()
