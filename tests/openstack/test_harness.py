@@ -262,3 +262,20 @@ def test_services_keep_heartbeats_past_service_down_time(openstack, openstack_ac
     assert wait_for(f"{url}/volumes/{volume['id']}", member_token, "volume", ("available", "error"))[
         "status"
     ] == ("available")
+
+
+def test_status_helpers_show_through_the_api(openstack, openstack_account):
+    token, url = member(openstack, openstack_account)
+    volume = create_volume(url, token)
+    wait_for(f"{url}/volumes/{volume['id']}", token, "volume", ("available",))
+    backup = call("POST", f"{url}/backups", token, {"backup": {"volume_id": volume["id"]}}).json()["backup"]
+    wait_for(f"{url}/backups/{backup['id']}", token, "backup", ("available",))
+
+    openstack.reset_status("volume", volume["id"], "maintenance")
+    in_maintenance = call("GET", f"{url}/volumes/{volume['id']}", token).json()["volume"]["status"]
+    openstack.put_status("backup", backup["id"], "restoring")
+    restoring = call("GET", f"{url}/backups/{backup['id']}", token).json()["backup"]["status"]
+    openstack.put_status("backup", backup["id"], "available")
+    openstack.reset_status("volume", volume["id"], "available")
+
+    assert (in_maintenance, restoring) == ("maintenance", "restoring")
