@@ -7,7 +7,7 @@ CLIENTS_VENV := .venv-clients
 KEYSTONE_VENV := .venv-keystone
 CINDER_VENV := .venv-cinder
 
-.PHONY: run run-prod test venv clients openstack-venvs openstack system-deps services services-stop migrate lint bench clean
+.PHONY: run run-prod test venv clients openstack-venvs openstack axe system-deps services services-stop migrate lint bench clean
 
 ## run: set up, then start the emulator (:8776), the console (:8000) and a Celery worker with beat
 ## (embedded filesystem broker); Ctrl-C stops everything.
@@ -21,7 +21,7 @@ run-prod: venv
 
 ## test: set up everything the suite needs (PostgreSQL and Redis for tests/integration too), then
 ## run the whole suite.
-test: venv clients openstack-venvs system-deps services
+test: venv clients openstack-venvs system-deps axe services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 venv: $(VENV)/.installed
@@ -62,10 +62,19 @@ $(CINDER_VENV)/.installed: requirements-openstack-cinder.txt
 openstack: venv openstack-venvs
 	@scripts/openstack/run.sh $(OPENSTACK_ARGS)
 
+## axe: axe-core (the accessibility checker the browser tests inject), pinned by
+## tests/browser/package-lock.json, installed with npm ci.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 ## system-deps: Debian packages the tests need (chromium for the browser suite, PostgreSQL and Redis
-## for the integration suite).
+## for the integration suite, node and npm for axe-core).
 system-deps:
-	@scripts/ensure-system-packages.sh chromium postgresql redis-server
+	@scripts/ensure-system-packages.sh chromium postgresql redis-server nodejs npm
 
 ## services: start the private PostgreSQL cluster and Redis on loopback (var/pg, var/redis); without
 ## the packages it warns, and the integration tests skip loudly (in CI they fail).
@@ -90,4 +99,4 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) $(CLIENTS_VENV) $(KEYSTONE_VENV) $(CINDER_VENV) var .pytest_cache
+	rm -rf $(VENV) $(CLIENTS_VENV) $(KEYSTONE_VENV) $(CINDER_VENV) var .pytest_cache tests/browser/node_modules

@@ -21,7 +21,7 @@ class LoginForm(forms.Form):
         # Empty: a console account of the support staff (console.views.login_view).
         required=False,
         help_text="The project's name or id. Support staff with a console account leave it empty.",
-        widget=forms.TextInput(attrs={"autocomplete": "organization", "aria-describedby": "id_project_help"}),
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
 
 

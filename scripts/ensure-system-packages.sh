@@ -8,6 +8,7 @@ for pkg in "$@"; do
     chromium) cmd=/usr/bin/chromium ;;
     redis-server) cmd=/usr/bin/redis-server ;;
     postgresql) cmd=/usr/lib/postgresql ;;
+    nodejs) cmd=/usr/bin/node ;;
     *) cmd="/usr/bin/$pkg" ;;
   esac
   [ -e "$cmd" ] || missing+=("$pkg")

@@ -35,19 +35,63 @@
         );
       });
     });
-
-    // Selects that submit their form on change (the region switcher); their button is then redundant.
-    root.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      if (select.dataset.enhanced) { return; }
-      select.dataset.enhanced = "1";
-      var form = select.form;
-      var button = form && form.querySelector("[data-autosubmit-button]");
-      if (button) { button.hidden = true; }
-      select.addEventListener("change", function () { form.requestSubmit(); });
-    });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  // Focus: where a keyboard or screen reader user has to be next.
+  function focusOn(element) {
+    if (!element) { return false; }
+    if (element.tabIndex < 0 && !element.hasAttribute("tabindex")) { element.setAttribute("tabindex", "-1"); }
+    element.focus();
+    return document.activeElement === element;
+  }
+
+  function heading(root) {
+    return root && root.querySelector("h1, h2, h3, caption, legend, .table-count");
+  }
+
+  // After a page load: a form sent with mistakes puts focus on its first field marked invalid (its
+  // label, value and error are read out), or on the error it got from the cloud; an action that went
+  // through puts focus on the message it left.
+  function focusAfterLoad() {
+    var main = document.getElementById("main");
+    if (!main) { return; }
+    if (focusOn(main.querySelector("form [aria-invalid=true]"))) { return; }
+    var forms = main.querySelectorAll("form[method=post], form[method=POST]");
+    for (var i = 0; i < forms.length; i++) {
+      var card = forms[i].closest(".card, section") || forms[i];
+      if (focusOn(card.querySelector("[role=alert]"))) { return; }
+    }
+    var messages = document.getElementById("messages");
+    if (messages && messages.querySelector(".alert")) { focusOn(messages); }
+  }
+
+  // After an htmx swap that took away the focused element (a sort link, a page link, a removed row),
+  // focus goes to the heading of what came in, or the page's heading: never lost on <body>.
+  var focusWasIn = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    focusWasIn = target && active && active !== document.body && target.contains(active) ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var active = document.activeElement;
+    if (focusWasIn === null || (active && active !== document.body && active.isConnected)) { return; }
+    var swapped = document.getElementById(focusWasIn) || event.detail.target;
+    focusWasIn = null;
+    var invalid = swapped && swapped.querySelector("[aria-invalid=true]");
+    focusOn(invalid || heading(swapped) || document.querySelector("main h1") || swapped);
+  });
+
+  // Escape closes an open disclosure (the support filters) and gives focus back to its summary.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !document.activeElement) { return; }
+    var details = document.activeElement.closest("details[open]");
+    if (!details) { return; }
+    details.open = false;
+    focusOn(details.querySelector("summary"));
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); focusAfterLoad(); });
   // Fragments swapped in by htmx get the same treatment.
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 })();

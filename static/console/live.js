@@ -4,9 +4,11 @@
 // Also: elapsed times ("running for 40 s") count on by themselves.
 (function () {
   "use strict";
+  // The notice is a polite live region: it is written once when polls start failing and once when
+  // they recover, never on every retry (a screen reader would repeat it at every poll).
   function notice(text) {
     var box = document.getElementById("live-notice");
-    if (!box) return;
+    if (!box || box.textContent === (text || "")) return;
     box.textContent = text || "";
     box.hidden = !text;
   }
@@ -46,6 +48,6 @@
     replacement.setAttribute("hx-trigger", "every " + wait + "s");
     poller.replaceWith(replacement);
     if (window.htmx) window.htmx.process(replacement);
-    notice("Live status updates are interrupted; retrying in " + wait + " s.");
+    notice("Live status updates are interrupted; the page keeps retrying by itself.");
   });
 })();

@@ -80,16 +80,18 @@ def test_the_console_under_its_policy_reports_no_violation_and_htmx_works(watche
     assert page.evaluate("window.__stayed") == "yes"  # same document: htmx swapped the badge
     page.screenshot(path=screenshots / "security-csp-volume.png", full_page=True)
 
-    # The list, filtered through htmx, and the region switch (console.js) work as well.
+    # The list, filtered through htmx, and the region switch work as well.
     page.goto("/volumes/")
     expect(page.locator(f"#status-volumes-{volume_id} .badge")).to_have_text("Available")
     page.get_by_label("Region", exact=True).select_option("region-b.geo-1")
+    page.get_by_role("button", name="Switch").click()
     expect(page.get_by_text("Now working in region-b.geo-1.")).to_be_visible()
     expect(page.get_by_label("Region", exact=True)).to_have_value("region-b.geo-1")
     page.screenshot(path=screenshots / "security-csp-region.png", full_page=True)
 
     # Every other page of the console, and the volume's own pages, under the same policy.
     page.get_by_label("Region", exact=True).select_option("region-a.geo-1")
+    page.get_by_role("button", name="Switch").click()
     expect(page.get_by_label("Region", exact=True)).to_have_value("region-a.geo-1")
     visited = []
     for route, url in route_paths({"volume_id": volume_id}):
