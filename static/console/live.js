@@ -33,13 +33,18 @@
   }
   window.setInterval(tick, 1000);
 
+  function isPoller(element) {
+    return element && element.classList && element.classList.contains("status-poller");
+  }
+  // A poll that answers again clears the notice. Checked before the answer is swapped in: the answer
+  // replaces the poller out of band, and events of a detached element never reach the document.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var poller = event.detail.elt;
+    if (isPoller(poller) && poller.dataset.failures && event.detail.xhr.status < 400) notice("");
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     var poller = event.detail.elt;
-    if (!poller || !poller.classList || !poller.classList.contains("status-poller")) return;
-    if (event.detail.successful) {
-      if (poller.dataset.failures) notice("");
-      return;
-    }
+    if (!isPoller(poller) || event.detail.successful) return;
     var failures = Number(poller.dataset.failures || 0) + 1;
     var base = Number(poller.dataset.interval || 2);
     var wait = Math.min(base * Math.pow(2, failures), 60);

@@ -59,5 +59,55 @@
     }
     return problems;
 },
+    // The focused element, and how its focus ring compares with what surrounds it (WCAG 1.4.11).
+    focused: () => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const parse = (c) => {
+        const m = c.match(/rgba?\(([^)]+)\)/);
+        if (!m) return null;
+        const [r, g, b, a] = m[1].split(",").map(Number);
+        return { r, g, b, a: a === undefined ? 1 : a };
+    };
+    const lum = ({ r, g, b }) => {
+        const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const ratio = (x, y) => { const [a, b] = [lum(x), lum(y)].sort((p, q) => q - p); return (a + 0.05) / (b + 0.05); };
+    // The colour the ring is drawn on: the first opaque background around the element.
+    const behind = (node) => {
+        for (let n = node.parentElement; n; n = n.parentElement) {
+            const c = parse(getComputedStyle(n).backgroundColor);
+            if (c && c.a > 0.9) return c;
+        }
+        return parse(getComputedStyle(document.documentElement).backgroundColor) || { r: 255, g: 255, b: 255 };
+    };
+    const style = getComputedStyle(el);
+    const ring = parse(style.outlineColor);
+    const width = style.outlineStyle === "none" ? 0 : parseFloat(style.outlineWidth);
+    const own = parse(style.backgroundColor);
+    const r = el.getBoundingClientRect();
+    return {
+        tag: el.tagName.toLowerCase(),
+        id: el.id,
+        name: (el.getAttribute("aria-label") || el.innerText || el.value || "").trim().slice(0, 40),
+        href: el.getAttribute("href"),
+        current: el.getAttribute("aria-current"),
+        width,
+        // A ring drawn away from the element (outline-offset > 0) is seen against what is around the
+        // element; one drawn on its edge, against the element's own fill when it has one.
+        contrast: !ring || !width ? 0
+            : own && own.a > 0.9 && parseFloat(style.outlineOffset) <= 0 ? ratio(ring, own) : ratio(ring, behind(el)),
+        visible: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0,
+        top: r.top + window.scrollY,
+        left: r.left + window.scrollX,
+    };
+},
+    // Every control a user can act on, in document order (what Tab must reach).
+    controls: () => [...document.querySelectorAll(
+    "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), " +
+    "textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])"
+)].filter((el) => el.tabIndex >= 0 && el.checkVisibility({ visibilityProperty: true }) && !el.closest("[inert]")
+    && el.getBoundingClientRect().width > 0).map((el) => el.outerHTML.slice(0, 80)),
   };
 })();

@@ -59,8 +59,10 @@ def text_size(page: Page, factor: float) -> None:
 class Sweep:
     """Visits pages and keeps what each check found, by page."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, shot=None, shots: dict[str, str] | None = None) -> None:
         self.page = page
+        self.shot = shot
+        self.shots = shots or {}  # url -> the README picture of it in the dark scheme
         self.visited: list[str] = []
         self.severe: list[str] = []
         self.moderate: dict[str, set[str]] = {}
@@ -85,6 +87,8 @@ class Sweep:
                     )
                 else:
                     self.moderate.setdefault(v["id"], set()).add(label)
+            if scheme == "dark" and label in self.shots and self.shot:
+                self.shot(page, self.shots.pop(label))
         page.emulate_media(color_scheme="light")
         self.idrefs += [f"{label}: {problem}" for problem in broken_idrefs(page)]
         page.set_viewport_size({"width": 320, "height": 640})
@@ -120,10 +124,21 @@ def a11y_page(browser, console_url, settings):
     context.close()
 
 
-def test_every_page_passes_axe_and_keeps_its_content_when_narrow_or_zoomed(a11y_page, emulator):
+def test_every_page_passes_axe_and_keeps_its_content_when_narrow_or_zoomed(
+    a11y_page, emulator, readme_screenshot
+):
     page = a11y_page
-    sweep = Sweep(page)
     world = world_build(emulator, "app-server", "web-logs")
+    dark = {
+        "/": "dark-overview",
+        "/volumes/": "dark-volumes",
+        f"/volumes/{world.attached.id}/": "dark-volume-detail",
+    }
+    sweep = Sweep(
+        page,
+        readme_screenshot,
+        {**dark, "/volumes/create/ (sent with bad input)": "dark-volume-create-error"},
+    )
     get_user_model().objects.get(username=world.account["user_id"]).groups.add(support_group())
     empty_name = f"{world.account['user']}e"
     empty = {"user": empty_name, "password": f"{empty_name}-password", "project": empty_name}
