@@ -13,7 +13,8 @@ from django.utils import timezone
 from console import api
 from console.api.context import CloudContext
 from console.api.records import Backup, Volume
-from console.inventory import listing_get
+from console.ids import id_is_plausible
+from console.inventory import listing_find
 from console.models import LifecycleEvent
 from snapshots.selectors import sorted_by
 
@@ -55,11 +56,14 @@ def backup_filter(
 
 
 def backup_find(ctx: CloudContext, *, backup_id: str) -> Backup:
-    """The project's backup: from the inventory, else from the API (NotFound when it is not ours)."""
-    listing = listing_get(ctx, "backups")
-    if backup_id in listing.by_id:
-        return listing.by_id[backup_id]
-    return api.backup_get(ctx, backup_id)
+    """The project's backup, from its listing (console.inventory.listing_find: no API call for an id
+    a fresh listing lacks). NotFound when it is not ours."""
+    if not id_is_plausible(backup_id):
+        raise api.NotFound(404, f"Backup {backup_id[:64]} could not be found.")
+    backup = listing_find(ctx, "backups", backup_id)
+    if backup is None:
+        raise api.NotFound(404, f"Backup {backup_id} could not be found.")
+    return backup
 
 
 def restore_refusal(*, backup: Backup, volume: Volume) -> str:

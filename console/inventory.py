@@ -12,6 +12,13 @@ user's priority (the page has nothing else to show).
 
 Every status change a refresh observes is stored as a `LifecycleEvent`, with the request id of
 the call that showed it; so is every change caused by the console's own actions.
+
+LOOKUPS BY ID (`listing_find`) cost no call for an id the listing has, nor for one that a listing at
+most INVENTORY_LOOKUP_FRESH seconds old lacks: it is not the project's (or not any more). Only when
+the listing is older is it fetched again first (one call that everybody's pages share, with the
+user's priority), and each session may cause at most INVENTORY_LOOKUP_REFRESHES of those a minute;
+past that an absent id is simply not found. So a session asking for random ids costs the project a
+bounded few calls a minute, never one call per page.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +39,7 @@ from django.utils import timezone
 
 from console import api
 from console.api.context import CloudContext, Priority
-from console.api.errors import ApiError
+from console.api.errors import ApiError, status_error
 from console.models import LifecycleEvent
 from console.statuses import DELETED, is_transitional
 
@@ -140,11 +148,85 @@ def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listin
     return listing or Listing(kind)
 
 
-def _refresh(ctx: CloudContext, kind: str, previous: Listing | None) -> Listing:
+def listing_find(ctx: CloudContext, kind: str, item_id: str) -> Any | None:
+    """The item of the project's `kind` listing with this id, or None when it is not the project's
+    (see the module's docstring: at most a bounded few calls per session a minute, usually none).
+
+    Raises the ApiError of a listing that could not be fetched (the cloud failed, or the budget had
+    no turn), since then nobody knows.
+    """
+    listing = listing_get(ctx, kind)
+    found = listing.by_id.get(item_id)
+    if found is not None or _fresh_for_lookup(listing):
+        return found
+    if listing.loaded and not _lookup_allowed(ctx):
+        return None
+    listing = _refresh_for_lookup(ctx, kind)
+    found = listing.by_id.get(item_id)
+    if found is not None or _fresh_for_lookup(listing):
+        return found
+    if listing.failure is not None:
+        raise _failure_error(listing.failure)
+    return None
+
+
+def _fresh_for_lookup(listing: Listing) -> bool:
+    age = listing.age()
+    return age is not None and age <= float(settings.INVENTORY_LOOKUP_FRESH)
+
+
+def _lookup_allowed(ctx: CloudContext) -> bool:
+    """Whether this session may have a listing fetched again for an id lookup (N a minute)."""
+    who = ctx.session_key or ctx.user_id
+    allowance = int(settings.INVENTORY_LOOKUP_REFRESHES)
+    if not who:
+        return True
+    window = math.floor(time.time() / 60)
+    digest = hashlib.sha256(who.encode()).hexdigest()[:24]  # a session key is a secret
+    for number in range(allowance):
+        if cache.add(f"inventory-lookup:{ctx.project_id}:{digest}:{window}:{number}", 1, 120):
+            return True
+    return False
+
+
+def _refresh_for_lookup(ctx: CloudContext, kind: str) -> Listing:
+    """The listing fetched now with the user's priority (or by whoever is fetching it already)."""
+    key = listing_key(ctx, kind)
+    lock = key + ":lock"
+    deadline = time.monotonic() + settings.INVENTORY_FIRST_LOAD_WAIT
+    while not cache.add(lock, time.time(), LOCK_SECONDS):
+        # Someone else is refreshing it: their answer is as fresh as ours would be.
+        if time.monotonic() > deadline:
+            return cache.get(key) or Listing(kind)
+        time.sleep(0.1)
+        if not cache.get(lock):
+            return cache.get(key) or Listing(kind)
+    try:
+        current: Listing | None = cache.get(key)
+        if current is not None and _fresh_for_lookup(current):
+            return current
+        return _refresh(ctx, kind, current, priority=Priority.USER)
+    finally:
+        cache.delete(lock)
+
+
+def _failure_error(failure: RefreshFailure) -> ApiError:
+    if failure.status is None:
+        return ApiError(None, failure.message, request_id=failure.request_id)
+    return status_error(
+        failure.status, failure.message, fault="", request_id=failure.request_id, retry_after=None
+    )
+
+
+def _refresh(
+    ctx: CloudContext, kind: str, previous: Listing | None, *, priority: Priority | None = None
+) -> Listing:
     first_load = previous is None or not previous.loaded
     # A page loading a listing for the first time has nothing else to show: it waits its turn like
-    # a user. Background work (ctx.priority BACKGROUND) never does.
-    priority = ctx.priority if first_load else Priority.BACKGROUND
+    # a user. Background work (ctx.priority BACKGROUND) never does. A lookup (listing_find) names
+    # its priority.
+    if priority is None:
+        priority = ctx.priority if first_load else Priority.BACKGROUND
     call_ctx = dataclasses.replace(ctx, priority=priority)
     now = time.time()
     try:
@@ -154,6 +236,8 @@ def _refresh(ctx: CloudContext, kind: str, previous: Listing | None) -> Listing:
         # The token has ended: that is the user's business (log in again), not a listing failure.
         raise
     except api.BudgetExhausted as error:
+        if not first_load and priority is Priority.USER:
+            raise  # a lookup (listing_find): the person asking sees why (calls waiting, no turn)
         if not first_load:
             # No free turn in the call budget right now: nothing failed. Serve what we have; the
             # listing stays due, so the next reader tries again.

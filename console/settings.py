@@ -241,6 +241,10 @@ INVENTORY_IDLE_INTERVAL = env_float("INVENTORY_IDLE_INTERVAL", 30.0)
 INVENTORY_STATIC_INTERVAL = env_float("INVENTORY_STATIC_INTERVAL", 300.0)
 # How long a request waits for another request that is loading a project's first listing.
 INVENTORY_FIRST_LOAD_WAIT = env_float("INVENTORY_FIRST_LOAD_WAIT", 10.0)
+# An id absent from a listing at most this many seconds old is not found without an API call; an
+# older listing is fetched again first, at most INVENTORY_LOOKUP_REFRESHES times a minute per session.
+INVENTORY_LOOKUP_FRESH = env_float("INVENTORY_LOOKUP_FRESH", 5.0)
+INVENTORY_LOOKUP_REFRESHES = env_int("INVENTORY_LOOKUP_REFRESHES", 3)
 # How often badges poll the console (never the API), in seconds.
 BADGE_POLL_INTERVAL = env_float("BADGE_POLL_INTERVAL", 2.0)
 

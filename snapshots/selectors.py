@@ -1,5 +1,5 @@
 """Reads of the snapshots section, from the shared per-project inventory (no API call of their own
-beyond the inventory's single-flight refreshes, except `snapshot_find` for an id not listed).
+beyond the inventory's single-flight refreshes and its bounded lookups of ids not listed).
 
 A few helpers here are shared with the backups section (pagination, listing failures, the last
 status the console observed of a resource): they are about listings, not about snapshots.
@@ -17,9 +17,11 @@ from console import api
 from console.api.context import CloudContext
 from console.api.errors import ApiError
 from console.api.records import Snapshot, Volume
-from console.inventory import Listing, listing_get
+from console.ids import id_is_plausible
+from console.inventory import Listing, listing_find
 from console.models import LifecycleEvent
 from console.timeline import TimelineEntry
+from volumes import selectors as volumes_selectors
 
 PAGE_SIZE = 20
 # The spec's limit of snapshots + volumes made from one origin volume (4.5.2 Business Rules).
@@ -101,19 +103,19 @@ def snapshot_filter(
 
 
 def snapshot_find(ctx: CloudContext, *, snapshot_id: str) -> Snapshot:
-    """The project's snapshot: from the inventory, else from the API (NotFound when it is not ours)."""
-    listing = listing_get(ctx, "snapshots")
-    if snapshot_id in listing.by_id:
-        return listing.by_id[snapshot_id]
-    return api.snapshot_get(ctx, snapshot_id)
+    """The project's snapshot, from its listing (console.inventory.listing_find: no API call for an
+    id a fresh listing lacks). NotFound when it is not ours."""
+    if not id_is_plausible(snapshot_id):
+        raise api.NotFound(404, f"Snapshot {snapshot_id[:64]} could not be found.")
+    snapshot = listing_find(ctx, "snapshots", snapshot_id)
+    if snapshot is None:
+        raise api.NotFound(404, f"Snapshot {snapshot_id} could not be found.")
+    return snapshot
 
 
 def volume_find(ctx: CloudContext, *, volume_id: str) -> Volume:
-    """The project's volume: from the inventory, else from the API (NotFound when it is not ours)."""
-    listing = listing_get(ctx, "volumes")
-    if volume_id in listing.by_id:
-        return listing.by_id[volume_id]
-    return api.volume_get(ctx, volume_id)
+    """The project's volume (volumes.selectors.volume_find). NotFound when it is not ours."""
+    return volumes_selectors.volume_find(ctx, volume_id=volume_id)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from console import api
 from console.api.context import CloudContext
 from console.api.records import Backup, Snapshot, Volume
 from console.ids import id_is_plausible
-from console.inventory import Listing, listing_get
+from console.inventory import Listing, listing_find, listing_get
 from console.models import LifecycleEvent
 from console.statuses import StatusInfo, status_info
 
@@ -253,17 +253,17 @@ def volume_list_filtered(*, volumes: Iterable[Volume], lookups: Lookups, query: 
 
 
 def volume_find(ctx: CloudContext, *, volume_id: str) -> Volume:
-    """The volume from the listing when it has it (no API call), else from the API.
+    """The project's volume, from its listing (console.inventory.listing_find: no API call for an
+    id that is no id, nor for one a fresh listing lacks; at most a few listing refreshes a minute).
 
-    Raises api.NotFound for unknown ids and other projects' ids (the API answers 404 for those).
+    Raises api.NotFound for unknown ids and other projects' ids.
     """
     if not id_is_plausible(volume_id):
         raise api.NotFound(404, f"Volume {volume_id[:64]} could not be found.")
-    listing = listing_get(ctx, "volumes")
-    volume = listing.by_id.get(volume_id)
-    if volume is not None:
-        return volume
-    return api.volume_get(ctx, volume_id)
+    volume = listing_find(ctx, "volumes", volume_id)
+    if volume is None:
+        raise api.NotFound(404, f"Volume {volume_id} could not be found.")
+    return volume
 
 
 def volume_snapshots(snapshots: Iterable[Snapshot], *, volume_id: str) -> list[Snapshot]:

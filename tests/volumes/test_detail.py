@@ -3,6 +3,8 @@ backups, actions explained, the live region, and 404 for unknown or foreign ids.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.core.cache import cache
 
@@ -95,7 +97,8 @@ def test_available_volume_offers_its_actions(client_in, emulator, account):
         assert f'href="{href}"' in html, href
 
 
-def test_detail_comes_from_the_listing_else_from_the_api(client_in, emulator, account):
+def test_detail_comes_from_the_listing_else_from_a_fresh_listing(client_in, emulator, account, settings):
+    settings.INVENTORY_LOOKUP_FRESH = 0.5
     ctx = context_of(client_in)
     volume = available(ctx, size=1, display_name="cached")
     cache.clear()
@@ -104,11 +107,34 @@ def test_detail_comes_from_the_listing_else_from_the_api(client_in, emulator, ac
     for _ in range(3):
         assert client_in.get(f"/volumes/{volume.id}/").status_code == 200
     assert calls(emulator, account["project_id"]) == 0  # the listings had it all
-    # Created behind the console's back, after the listing was read: one GET of that volume.
+    # Created behind the console's back, after the listing was read: once the listing is older than
+    # INVENTORY_LOOKUP_FRESH, one call fetches the listing again, and the page shows the volume.
     late = available(ctx, size=1, display_name="late")
     emulator.reset_stats()
-    assert "late" in client_in.get(f"/volumes/{late.id}/").content.decode()
-    assert calls(emulator, account["project_id"]) == 1
+    wait_for(lambda: "late" in client_in.get(f"/volumes/{late.id}/").content.decode())
+    assert calls(emulator, account["project_id"], "GET") == 1
+
+
+def test_ids_absent_from_a_fresh_listing_cost_no_call(client_in, emulator, account, settings):
+    settings.INVENTORY_LOOKUP_FRESH = 600  # the listing stays fresh throughout
+    assert client_in.get("/volumes/").status_code == 200  # loads the listing
+    emulator.reset_stats()
+    for _ in range(20):
+        page = client_in.get(f"/volumes/{uuid.uuid4()}/")
+        assert page.status_code == 404
+        assert "created a moment ago" in page.content.decode()
+    assert calls(emulator, account["project_id"]) == 0
+
+
+def test_a_session_asking_for_random_ids_costs_a_few_calls_a_minute(client_in, emulator, account, settings):
+    settings.INVENTORY_LOOKUP_FRESH = 0  # every lookup finds the listing too old
+    settings.INVENTORY_LOOKUP_REFRESHES = 3
+    assert client_in.get("/volumes/").status_code == 200
+    emulator.reset_stats()
+    for _ in range(20):
+        assert client_in.get(f"/volumes/{uuid.uuid4()}/").status_code == 404
+    # Three a minute (six when the twenty requests straddle the turn of a minute), never twenty.
+    assert 3 <= calls(emulator, account["project_id"]) <= 6
 
 
 def test_unknown_and_foreign_ids_are_404_and_change_nothing(client_in, client, emulator, account):
