@@ -195,6 +195,10 @@ API_READ_TIMEOUT = env_float("API_READ_TIMEOUT", 20.0)
 API_RATE_PER_PROJECT = env_float("API_RATE_PER_PROJECT", 1.0)
 # How long a user action may wait for its turn in the call budget before it is refused.
 API_BUDGET_MAX_WAIT = env_float("API_BUDGET_MAX_WAIT", 10.0)
+# Fair shares of the budget: user calls one session, and one cloud user across all of its sessions,
+# may have waiting for their turn at once; one more is refused at once ("you have calls waiting").
+API_BUDGET_SESSION_WAITING = env_int("API_BUDGET_SESSION_WAITING", 1)
+API_BUDGET_USER_WAITING = env_int("API_BUDGET_USER_WAITING", 2)
 # Bounded retries of safe reads (connection errors, 5xx, rate-limit 413).
 API_READ_RETRIES = env_int("API_READ_RETRIES", 2)
 # Longest pause before retrying a read (backoff, or the API's retryAfter; asking for more: no retry).

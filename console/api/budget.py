@@ -1,34 +1,74 @@
 """The per-project call budget: every outbound call to the Block Storage and Compute APIs of a project
-takes a time slot first, so the console as a whole never exceeds API_RATE_PER_PROJECT.
+takes its turn first, so the console as a whole never exceeds API_RATE_PER_PROJECT, and everybody
+working in the project gets a fair share of it.
 
-Time is cut into slots of width 1/rate. A call claims a slot with `cache.add("budget:<project>:<n>")`,
-which succeeds for exactly one caller per slot on Redis, LocMem and the database cache (an INSERT
-that loses on the primary key returns False), so every web worker, Celery worker and process
-sharing the cache shares one budget. The caller then sleeps until its slot starts and sends.
+Everything is shared through the Django cache (Redis in production, the database cache in
+development and tests), so every web worker, Celery worker and process sharing the cache shares one
+budget. Three kinds of keys, all taken with `cache.add` (atomic: see the end):
 
-A call is sent at its slot's start, never earlier. One that is sent later than SLOT_GRACE into its
-slot (it came along mid-slot, or overslept) would leave less than one slot width before the next
-slot's call, so it also claims the next slot; if that one is taken it gives both up and waits for a
-later slot. So two calls of a project are always at least one width minus SLOT_GRACE apart. The price
-of sending at once when idle: after a call sent at time t in slot c, the next call goes at the start
-of slot c + 2, one to two widths after t.
+ORDER: slots. Time is cut into slots of width 1/rate. A call claims the first free slot with
+`cache.add("budget:<project>:<n>")`, which succeeds for exactly one caller per slot; the slot is
+the call's place in the queue and the earliest moment it may go. The caller sleeps until its slot
+starts, then, before going, waits (at most ORDER_WAIT_SLOTS widths) until the calls of the slots
+just before its own have gone: a claim reads "waiting" until its call is sent, then "sent".
 
-USER calls wait up to API_BUDGET_MAX_WAIT for a slot; BACKGROUND calls only take a slot that starts
-within API_BUDGET_BACKGROUND_WAIT (0: free right now). Either raises BudgetExhausted when there is
-none, and nothing is sent. Since waiting users hold the next slots, refreshes never queue ahead of them.
+SPACING: the turnstile. At its turn a caller takes a short lock (`budget:<project>:turnstile`), reads
+when the project's last call left (`budget:<project>:last`), and goes only when a width and a margin
+(SEND_MARGIN of a width) have passed since then, writing its own time before letting go. So two
+calls of a project always leave the turnstile at least that far apart, however late a thread wakes
+up and in whichever process it runs. The margin is for what happens after the turnstile: a thread of
+a busy process may reach its socket tens of milliseconds later than another (measured: up to 90 ms
+under the fair-budget test's load on 2 CPUs); it costs 5 % of the rate at most.
+
+A caller that wakes up late (an overslept thread, a busy machine) keeps its place: the calls behind
+it go correspondingly later (the queue drifts, and catches up at the first free slot). Nobody is
+sent to the back of the queue for having been late: an earlier design that did so (a late call gave
+its slot up and claimed a later one) let a flooding session's calls overtake everybody else's on a
+busy machine, and wasted the slots given up.
+
+PRIORITIES. USER calls wait up to API_BUDGET_MAX_WAIT for a slot. BACKGROUND calls take only a slot
+that starts within API_BUDGET_BACKGROUND_WAIT (0: the current one) and only when nothing is in their
+way at that moment: no earlier call still waiting, the turnstile open, and, when the call would go
+later than SLOT_GRACE into its slot, the next slot free as well (which it then also claims, so a
+refresh never pushes a waiting user's call later). Otherwise BudgetExhausted, and nothing is sent.
+Since waiting users hold the next slots, refreshes never queue ahead of them (console.inventory
+shares the background turns among a project's listings).
+
+FAIR SHARES. Slots go first come, first served, so a budget shared by everybody in a project must
+stop one party from claiming them all: a session looping on a page (or four tabs of it at once)
+would otherwise hold every slot of the next API_BUDGET_MAX_WAIT seconds, and everybody else's action
+would find none. So a USER call first takes a *waiting ticket* of its party: one of
+API_BUDGET_SESSION_WAITING tickets of its session and one of API_BUDGET_USER_WAITING tickets of its
+cloud user (a user with many sessions gets no more than that). Tickets are cache keys taken with
+`cache.add` as well (`budget:<project>:waiting:<session|user>:<digest>:<n>`, a digest because a
+session key is a secret), so every process counts the same tickets. They are given back the moment
+the call goes (it is no longer waiting), and expire by themselves after the longest wait should a
+process die holding one. A call that finds no free ticket is refused at once with CallsWaiting ("you
+have calls waiting"): nothing is claimed, nothing is sent, and the page keeps what the user typed.
+
+What this guarantees: at any moment each session holds at most API_BUDGET_SESSION_WAITING slots
+ahead and each user at most API_BUDGET_USER_WAITING, so a new call finds its slot behind at most the
+tickets of the *other* parties waiting right now. Against one session flooding the console (one
+ticket), another session's call goes within about two widths; with k users hammering the project,
+each gets a turn every k slots or so. That is round robin among the parties that want calls,
+without a queue process: the order is the order of claims, and the cap is what makes it fair.
 
 API_RATE_PER_PROJECT = 0 turns metering off (for a cloud without a rate limit).
 
 Why `cache.add` is enough: Redis runs SET NX; the database cache runs SELECT then INSERT in one
 transaction (an IMMEDIATE one on SQLite, so writers queue; on PostgreSQL the primary key makes the
 second INSERT wait and fail) and answers False on the IntegrityError. Its only non-atomic path,
-re-using an *expired* key, never applies: claims outlive their slot by KEEP_SECONDS. A cache error
-counts as a lost claim. Limits: a LocMem cache meters each process on its own, and the database
-cache's culling (past MAX_ENTRIES) could drop claims, so keep MAX_ENTRIES well above what is stored.
+re-using an *expired* key, never applies: claims outlive their slot by KEEP_SECONDS, and the
+turnstile and tickets are deleted by their holder (they only expire when a process died holding
+them). A cache error counts as a lost claim, a closed turnstile or a missing ticket: metering errs
+towards fewer calls, never towards two at once. Limits: a LocMem cache meters each process on its
+own, and the database cache's culling (past MAX_ENTRIES) could drop claims, so keep MAX_ENTRIES well
+above what is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -38,14 +78,36 @@ from django.conf import settings
 from django.core.cache import cache
 
 from console.api.context import Priority
-from console.api.errors import BudgetExhausted
+from console.api.errors import BudgetExhausted, CallsWaiting
 
 log = logging.getLogger(__name__)
 
-# How late into its slot a call may still be sent as that slot's call (sleep overshoot, scheduling).
+# How late into its slot a BACKGROUND call may go without claiming the next slot as well.
 SLOT_GRACE = 0.005
+# Calls leave the turnstile at least (1 + SEND_MARGIN) widths apart (see the docstring).
+SEND_MARGIN = 0.05
 # Claims are kept this long after their slot has passed, for budget_usage().
 KEEP_SECONDS = 120
+# A waiting ticket outlives the longest wait by this much (then a dead process's ticket is free again).
+TICKET_MARGIN = 5
+# The turnstile is held for a few cache operations; a process that dies holding it frees it after this.
+TURNSTILE_SECONDS = 5
+# How many widths past its slot's start a call waits for the calls of earlier slots to go first.
+ORDER_WAIT_SLOTS = 2
+# How many earlier slots a call looks at before going.
+ORDER_LOOKBACK = 2
+# Claim values: a call waiting for its turn, a call gone, the extra slot a late background call holds.
+WAITING = "waiting"
+SENT = "sent"
+SPACER = "spacer"
+
+
+@dataclass(frozen=True)
+class Party:
+    """Whom a USER call is for: the console session and the cloud user ("" for either: not capped)."""
+
+    session: str = ""
+    user: str = ""
 
 
 def _width() -> float | None:
@@ -57,61 +119,219 @@ def _key(project_id: str, index: int) -> str:
     return f"budget:{project_id}:{index}"
 
 
-def _claim(project_id: str, index: int, width: float, priority: Priority) -> bool:
+def _claim_timeout(index: int, width: float) -> int:
+    return math.ceil(max(0.0, index * width - time.time()) + KEEP_SECONDS)
+
+
+def _claim(project_id: str, index: int, width: float) -> bool:
     """Whether this caller now owns the slot. A cache failure counts as "not ours" (that slot is
     skipped): metering errs towards fewer calls, never towards two calls in one slot."""
-    timeout = max(0.0, index * width - time.time()) + KEEP_SECONDS
     try:
-        return cache.add(_key(project_id, index), priority.value, timeout=math.ceil(timeout))
+        return cache.add(_key(project_id, index), WAITING, timeout=_claim_timeout(index, width))
     except Exception:  # e.g. "database is locked", or Redis unreachable
         log.warning("budget: could not claim slot %s of project %s", index, project_id, exc_info=True)
         return False
 
 
-def _release(project_id: str, index: int) -> None:
+def _release(project_id: str, *indexes: int) -> None:
     try:
-        cache.delete(_key(project_id, index))
+        cache.delete_many([_key(project_id, index) for index in indexes])
     except Exception:  # the claim then simply expires unused
-        log.warning("budget: could not release slot %s of project %s", index, project_id, exc_info=True)
+        log.warning("budget: could not release slots %s of project %s", indexes, project_id, exc_info=True)
 
 
-def budget_acquire(*, project_id: str, priority: Priority) -> float:
-    """Return (the time, from time.time()) when this project may send one call: now. Raise
-    BudgetExhausted, having sent nothing, when there is no slot soon enough for this priority."""
+def _mark_sent(project_id: str, width: float, index: int, *spacers: int) -> None:
+    values = {_key(project_id, index): SENT, **{_key(project_id, extra): SPACER for extra in spacers}}
+    try:
+        cache.set_many(values, timeout=_claim_timeout(max((index, *spacers)), width))
+    except Exception:  # later calls then wait ORDER_WAIT_SLOTS for it, and go anyway
+        log.warning("budget: could not mark slot %s of project %s", index, project_id, exc_info=True)
+
+
+def _poll(width: float) -> float:
+    return min(0.02, width / 20)
+
+
+def _digest(value: str) -> str:
+    # Session keys are secrets: the cache (and whoever can list Redis keys) sees only a digest.
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
+
+
+def _tickets_take(project_id: str, party: Party | None, hold: float) -> list[str]:
+    """One waiting ticket of the session and one of the user, or CallsWaiting (none kept)."""
+    taken: list[str] = []
+    if party is None:
+        return taken
+    levels = (
+        ("session", party.session, int(settings.API_BUDGET_SESSION_WAITING)),
+        ("user", party.user, int(settings.API_BUDGET_USER_WAITING)),
+    )
+    for level, who, cap in levels:
+        if not who or cap <= 0:
+            continue
+        prefix = f"budget:{project_id}:waiting:{level}:{_digest(who)}"
+        for number in range(cap):
+            key = f"{prefix}:{number}"
+            try:
+                if cache.add(key, 1, timeout=math.ceil(hold) + TICKET_MARGIN):
+                    taken.append(key)
+                    break
+            except Exception:  # a cache failure costs a ticket, as it costs a slot
+                log.warning("budget: no waiting ticket for project %s", project_id, exc_info=True)
+        else:
+            _tickets_release(taken)
+            whose = (
+                "You already have a call to the cloud waiting for its turn"
+                if level == "session"
+                else "Your other sessions (tabs or browsers logged in as you) already have calls to "
+                "the cloud waiting for their turn"
+            )
+            raise CallsWaiting(
+                None,
+                f"{whose}: the project's calls are paced to its rate limit and shared fairly among "
+                "everyone working in it. Nothing was sent; try again when that call is done.",
+                fault="callsWaiting",
+            )
+    return taken
+
+
+def _tickets_release(keys: list[str]) -> None:
+    if not keys:
+        return
+    try:
+        cache.delete_many(keys)
+    except Exception:  # they then expire after the longest wait
+        log.warning("budget: could not give back waiting tickets", exc_info=True)
+
+
+def _exhausted(max_wait: float) -> BudgetExhausted:
+    return BudgetExhausted(
+        None,
+        "The console paces its calls to the cloud (the project's rate limit) and this one "
+        f"found no turn within {max_wait:g} s. Nothing was sent; try again in a moment.",
+        fault="budgetExhausted",
+    )
+
+
+def budget_acquire(*, project_id: str, priority: Priority, party: Party | None = None) -> float:
+    """Wait for this project's next turn and return when it came (time.time()): send now.
+
+    Raises BudgetExhausted, having sent nothing, when there is no turn soon enough for this
+    priority, and CallsWaiting (a BudgetExhausted) at once when the USER call's party already has
+    its calls waiting (see the module's docstring).
+    """
     width = _width()
     if width is None:
         return time.time()
     if priority is Priority.USER:
         max_wait = float(settings.API_BUDGET_MAX_WAIT)
-    else:
-        max_wait = float(settings.API_BUDGET_BACKGROUND_WAIT)
-    deadline = time.time() + max_wait
+        tickets = _tickets_take(project_id, party, max_wait + (ORDER_WAIT_SLOTS + 1) * width)
+        try:
+            sent = _user_turn(project_id, width, max_wait)
+        finally:
+            _tickets_release(tickets)
+        return sent
+    return _background_turn(project_id, width, float(settings.API_BUDGET_BACKGROUND_WAIT))
+
+
+def _first_free(project_id: str, width: float, deadline: float) -> int | None:
+    """Claim the first free slot that starts by `deadline` (None: there is none)."""
     index = math.floor(time.time() / width)
+    while index * width <= deadline:
+        if _claim(project_id, index, width):
+            return index
+        index += 1
+    return None
+
+
+def _sleep_until(moment: float) -> None:
+    pause = moment - time.time()
+    if pause > 0:
+        time.sleep(pause)
+
+
+def _earlier_waiting(project_id: str, index: int) -> bool:
+    """Whether a call of one of the slots just before `index` has not gone yet."""
+    keys = [_key(project_id, earlier) for earlier in range(index - ORDER_LOOKBACK, index)]
+    try:
+        claims = cache.get_many(keys)
+    except Exception:  # cannot tell: do not wait (the turnstile still keeps the spacing)
+        log.warning(
+            "budget: could not read the slots before %s of project %s", index, project_id, exc_info=True
+        )
+        return False
+    return any(value == WAITING for value in claims.values())
+
+
+def _turnstile(project_id: str, width: float, give_up_at: float) -> float | None:
+    """Go through the project's turnstile: the time this call may go (now), or None when it would
+    not open by `give_up_at`."""
+    lock = f"budget:{project_id}:turnstile"
+    last_key = f"budget:{project_id}:last"
     while True:
-        index = max(index, math.floor(time.time() / width))
-        if index * width > deadline:
-            raise BudgetExhausted(
-                None,
-                "The console paces its calls to the cloud (the project's rate limit) and this one "
-                f"found no turn within {max_wait:g} s. Nothing was sent; try again in a moment.",
-                fault="budgetExhausted",
-            )
-        if not _claim(project_id, index, width, priority):
-            index += 1
-            continue
-        start = index * width
-        now = time.time()
-        if now < start:
-            time.sleep(start - now)
-            now = time.time()
-        if now - start <= SLOT_GRACE:
-            return now
-        # Late into our slot: the call would come too close to the next slot's call unless that
-        # slot is ours as well.
-        if _claim(project_id, index + 1, width, priority):
-            return now
+        retry_at = time.time() + _poll(width)
+        try:
+            if cache.add(lock, 1, timeout=TURNSTILE_SECONDS):
+                try:
+                    last = cache.get(last_key)
+                    now = time.time()
+                    ready = (last or 0.0) + width * (1 + SEND_MARGIN)
+                    if now >= ready:
+                        cache.set(last_key, now, KEEP_SECONDS)
+                        return now
+                    retry_at = ready
+                finally:
+                    cache.delete(lock)
+        except Exception:  # closed for now: try again shortly (never go without recording it)
+            log.warning("budget: turnstile of project %s unavailable", project_id, exc_info=True)
+        if retry_at > give_up_at:
+            return None
+        _sleep_until(retry_at)
+
+
+def _user_turn(project_id: str, width: float, max_wait: float) -> float:
+    deadline = time.time() + max_wait
+    index = _first_free(project_id, width, deadline)
+    if index is None:
+        raise _exhausted(max_wait)
+    start = index * width
+    _sleep_until(start)
+    # Let the calls of earlier slots go first, however late they woke up (bounded: a process that
+    # died holding a claim must not stop the queue).
+    order_until = start + ORDER_WAIT_SLOTS * width
+    while _earlier_waiting(project_id, index) and time.time() < order_until:
+        time.sleep(_poll(width))
+    sent = _turnstile(project_id, width, give_up_at=max(deadline, order_until) + width)
+    if sent is None:
         _release(project_id, index)
-        index += 2
+        raise _exhausted(max_wait)
+    _mark_sent(project_id, width, index)
+    return sent
+
+
+def _background_turn(project_id: str, width: float, max_wait: float) -> float:
+    index = _first_free(project_id, width, time.time() + max_wait)
+    if index is None:
+        raise _exhausted(max_wait)
+    start = index * width
+    _sleep_until(start)
+    held = [index]
+    # Going later than SLOT_GRACE into its slot would push the next slot's call later: only when
+    # that slot is free (and then it is ours too).
+    if time.time() - start > SLOT_GRACE:
+        if not _claim(project_id, index + 1, width):
+            _release(project_id, *held)
+            raise _exhausted(max_wait)
+        held.append(index + 1)
+    if _earlier_waiting(project_id, index):
+        _release(project_id, *held)
+        raise _exhausted(max_wait)
+    sent = _turnstile(project_id, width, give_up_at=time.time())
+    if sent is None:
+        _release(project_id, *held)
+        raise _exhausted(max_wait)
+    _mark_sent(project_id, width, *held)
+    return sent
 
 
 @dataclass(frozen=True)
@@ -139,6 +359,6 @@ def budget_usage(*, project_id: str, window: float = 60.0) -> BudgetUsage:
     past = range(now_index - math.floor(window / width) + 1, now_index + 1)
     ahead = range(now_index + 1, now_index + 1 + math.ceil(float(settings.API_BUDGET_MAX_WAIT) / width))
     claimed = cache.get_many([_key(project_id, index) for index in (*past, *ahead)])
-    used = sum(_key(project_id, index) in claimed for index in past)
-    queued = sum(_key(project_id, index) in claimed for index in ahead)
+    used = sum(claimed.get(_key(project_id, index)) == SENT for index in past)
+    queued = sum(value == WAITING for value in claimed.values())
     return BudgetUsage(window=window, capacity=len(past), used=used, queued=queued)

@@ -91,6 +91,11 @@ class BudgetExhausted(ApiError):
     """The console's own per-project call budget refused the call; nothing was sent."""
 
 
+class CallsWaiting(BudgetExhausted):
+    """The caller's session (or user) already has calls waiting for their turn in the project's
+    budget: this one was refused at once, to keep the budget fair; nothing was sent."""
+
+
 class CatalogError(ApiError):
     """Identity accepted the login but its catalog lacks what the console needs."""
 

@@ -41,7 +41,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from console.api.budget import budget_acquire
+from console.api.budget import Party, budget_acquire
 from console.api.context import CloudContext
 from console.api.errors import (
     ApiError,
@@ -272,7 +272,11 @@ def request(
     while True:
         if service != IDENTITY:
             try:
-                budget_acquire(project_id=ctx.project_id, priority=ctx.priority)
+                budget_acquire(
+                    project_id=ctx.project_id,
+                    priority=ctx.priority,
+                    party=Party(session=ctx.session_key, user=ctx.user_id),
+                )
             except BudgetExhausted:
                 if last_error is None:
                     raise

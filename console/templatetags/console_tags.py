@@ -8,6 +8,7 @@ from console.api.errors import (
     ApiError,
     BadRequest,
     BudgetExhausted,
+    CallsWaiting,
     CatalogError,
     ConnectionFailed,
     Forbidden,
@@ -27,6 +28,13 @@ CONTACT_SUPPORT = "Try again in a moment. If it keeps happening, contact support
 
 def explain(error: ApiError) -> tuple[str, str]:
     """(what went wrong, what to do next) in plain words, by the kind of error."""
+    if isinstance(error, CallsWaiting):
+        return (
+            "You have calls waiting: this one was not sent.",
+            "The console takes your project's calls to the cloud one at a time (its limit is 1 per "
+            "second) and gives everyone working in the project a fair turn. Wait until your other "
+            "request has finished, then try again: nothing you entered is lost.",
+        )
     if isinstance(error, BudgetExhausted):
         return (
             "The console is busy with other calls for this project.",

@@ -2,6 +2,7 @@
 sharing one cache staying inside one budget against the rate-limited emulator."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -13,9 +14,9 @@ import uuid
 import pytest
 
 from console.api import budget
-from console.api.budget import SLOT_GRACE, budget_acquire, budget_usage
+from console.api.budget import SLOT_GRACE, Party, budget_acquire, budget_usage
 from console.api.context import Priority
-from console.api.errors import BudgetExhausted
+from console.api.errors import BudgetExhausted, CallsWaiting
 from tests.emulator_process import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,20 +27,28 @@ def project() -> str:
 
 
 class FakeSleep:
-    """Records sleeps instead of sleeping: budget decisions without waiting for the clock."""
+    """The budget's clock: sleeps are recorded and move the clock on at once, so budget decisions
+    are checked without waiting for them."""
 
     def __init__(self) -> None:
         self.pauses: list[float] = []
+        # A known place in the slots (1.25 s past a multiple of 100 s), so that what a test sees does
+        # not depend on the moment it runs: 1.25 s into a 10 s slot, a quarter into a 1 s slot.
+        self.now = math.floor(time.time() / 100) * 100 + 1.25
 
-    def __call__(self, seconds: float) -> None:
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
         self.pauses.append(seconds)
+        self.now += seconds
 
 
 @pytest.fixture
 def fake_sleep(monkeypatch) -> FakeSleep:
-    sleeper = FakeSleep()
-    monkeypatch.setattr(budget.time, "sleep", sleeper)
-    return sleeper
+    clock = FakeSleep()
+    monkeypatch.setattr(budget, "time", clock)
+    return clock
 
 
 def test_calls_from_many_threads_are_one_slot_apart(settings):
@@ -107,17 +116,72 @@ def test_a_user_gives_up_after_the_longest_wait(settings, fake_sleep):
     assert fake_sleep.pauses == []
 
 
-def test_usage_counts_calls_made_and_queued(settings, fake_sleep):
+def test_usage_counts_calls_made_and_queued(settings):
     settings.API_RATE_PER_PROJECT = 1
     settings.API_BUDGET_MAX_WAIT = 30
     pid = project()
     assert budget_usage(project_id=pid).used == 0
     budget_acquire(project_id=pid, priority=Priority.USER)
-    budget_acquire(project_id=pid, priority=Priority.USER)  # sleeps (faked) until its slot
+    waiting = threading.Thread(target=budget_acquire, kwargs={"project_id": pid, "priority": Priority.USER})
+    waiting.start()  # its turn is the next second: it waits for it meanwhile
+    deadline = time.monotonic() + 10
     usage = budget_usage(project_id=pid, window=10)
+    while usage.queued == 0 and waiting.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+        usage = budget_usage(project_id=pid, window=10)
+    waiting.join(30)
     assert usage.capacity == 10
-    assert usage.used >= 1 and usage.queued >= 1
+    assert usage.used >= 1 and usage.queued == 1
     assert 0 < usage.fraction <= 1
+    assert budget_usage(project_id=pid, window=10).used == 2
+
+
+def queue_behind(pid: str, party: Party) -> threading.Thread:
+    """A call of `party` that waits for its turn (the current one is taken), started in a thread;
+    returns once its slot is claimed."""
+    before = budget_usage(project_id=pid, window=10).queued
+    caller = threading.Thread(
+        target=budget_acquire, kwargs={"project_id": pid, "priority": Priority.USER, "party": party}
+    )
+    caller.start()
+    deadline = time.monotonic() + 10
+    while budget_usage(project_id=pid, window=10).queued == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return caller
+
+
+def test_a_session_with_a_call_waiting_is_told_so_at_once_and_others_are_not(settings):
+    settings.API_RATE_PER_PROJECT = 0.5  # slots of 2 s: the waiting call surely still waits
+    settings.API_BUDGET_MAX_WAIT = 30
+    pid = project()
+    mine = Party(session="session-1", user="user-1")
+    budget_acquire(project_id=pid, priority=Priority.USER, party=mine)
+    waiting = queue_behind(pid, mine)
+    started = time.monotonic()
+    with pytest.raises(CallsWaiting) as refused:
+        budget_acquire(project_id=pid, priority=Priority.USER, party=mine)
+    assert time.monotonic() - started < 1  # at once: nothing claimed, nothing sent
+    assert "already have a call to the cloud waiting" in refused.value.message
+    assert budget_usage(project_id=pid, window=10).queued == 1
+    # Another user's session is not refused: it queues behind the one waiting call.
+    budget_acquire(project_id=pid, priority=Priority.USER, party=Party(session="session-2", user="user-2"))
+    waiting.join(30)
+    # Once its call went, the session may call again.
+    budget_acquire(project_id=pid, priority=Priority.USER, party=mine)
+
+
+def test_a_user_gets_no_more_waiting_calls_than_its_share_whatever_its_sessions(settings):
+    settings.API_RATE_PER_PROJECT = 0.5
+    settings.API_BUDGET_MAX_WAIT = 30
+    settings.API_BUDGET_USER_WAITING = 2
+    pid = project()
+    budget_acquire(project_id=pid, priority=Priority.USER)
+    waiting = [queue_behind(pid, Party(session=f"tab-{n}", user="flooder")) for n in range(2)]
+    with pytest.raises(CallsWaiting) as refused:
+        budget_acquire(project_id=pid, priority=Priority.USER, party=Party(session="tab-3", user="flooder"))
+    assert "Your other sessions" in refused.value.message
+    for caller in waiting:
+        caller.join(30)
 
 
 def test_rate_zero_turns_metering_off(settings, fake_sleep):
