@@ -20,9 +20,11 @@ run-prod: venv
 	@scripts/run-prod.sh
 
 ## test: set up everything the suite needs (PostgreSQL and Redis for tests/integration too), then
-## run the whole suite.
+## run the whole suite, TEST_WORKERS processes at once (pytest-xdist: most tests wait on the cloud's
+## lifecycles and the 1 call/s budget, not on the CPU). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 4
 test: venv clients openstack-venvs system-deps axe services
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 venv: $(VENV)/.installed
 

@@ -116,7 +116,9 @@ def readme_screenshot():
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """Say loudly, at the end of the run, that the browser suite did not run (outside CI)."""
-    if MISSING_BROWSER:
+    """Say loudly, at the end of the run, that the browser suite did not run (outside CI). The check
+    is made here again: with pytest-xdist the skips happen in the workers, this runs in the main
+    process."""
+    if MISSING_BROWSER or (not CHROMIUM.exists() and terminalreporter.stats.get("skipped")):
         terminalreporter.write_sep("!", "THE BROWSER TESTS DID NOT RUN", red=True, bold=True)
-        terminalreporter.write_line(MISSING_BROWSER[0], red=True, bold=True)
+        terminalreporter.write_line(f"{CHROMIUM} is missing: apt-get install chromium", red=True, bold=True)

@@ -166,11 +166,11 @@ def test_many_tabs_cost_one_limits_call_per_interval(settings, emulator, account
     emulator.reset_stats()
     start = time.time()
     opened = 0
-    while time.time() - start < 5.0:
+    # At least 40 overviews over at least five intervals, however fast or slow this machine is.
+    while opened < 40 or time.time() - start < 5.0:
         for tab in tabs:
             assert tab.get("/").status_code == 200
             opened += 1
     elapsed = time.time() - start
     by_path = emulator.stats(account["project_id"])["projects"][account["project_id"]]["by_path"]
-    assert opened > 40
     assert 1 <= by_path["/limits"] <= elapsed / settings.INVENTORY_STATIC_INTERVAL + 1

@@ -12,7 +12,8 @@ import requests
 from tests.emulator_process import EmulatorProcess
 from tests.integration.conftest import console_login, volume_create
 
-pytestmark = pytest.mark.integration
+# One worker runs the whole stack (its own PostgreSQL database and Redis database) under pytest-xdist.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 
 SESSIONS = 10
 POLL_SECONDS = 12

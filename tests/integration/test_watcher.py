@@ -13,7 +13,8 @@ from django.core.signing import JSONSerializer
 from tests.emulator_process import FAST, EmulatorProcess
 from tests.integration.conftest import console_login, volume_create, wait_for
 
-pytestmark = pytest.mark.integration
+# One worker runs the whole stack (its own PostgreSQL database and Redis database) under pytest-xdist.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 
 # The worker steps often, so that a test sees the watcher act within a few seconds.
 QUICK = {"WATCH_TICK": "0.5", "INVENTORY_ACTIVE_INTERVAL": "0.5"}

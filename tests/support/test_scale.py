@@ -15,7 +15,9 @@ from support.selectors import CallFilters, api_call_search, request_id_normalise
 from tests.support.conftest import P
 
 ROWS = 100_000
-pytestmark = pytest.mark.django_db
+# One worker builds the 100,000 rows once for the whole module (pytest-xdist would spread the tests,
+# and each worker would build them again).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("support-scale")]
 
 
 @pytest.fixture(scope="module")
