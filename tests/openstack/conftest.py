@@ -25,10 +25,13 @@ NOT_RUN: list[str] = []
 STARTED: list[OpenStackCloud] = []
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the group
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.openstack)
+            # One worker of pytest-xdist runs them all: one Keystone + Cinder per test run.
+            item.add_marker(pytest.mark.xdist_group("openstack"))
 
 
 @pytest.fixture(scope="session")
