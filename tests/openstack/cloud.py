@@ -325,8 +325,12 @@ class OpenStackCloud:
                     "[identity]",
                     "password_hash_algorithm = bcrypt",
                     "password_hash_rounds = 4",  # bcrypt's minimum: logins cost ~1 ms, not ~250 ms
-                    # [cache] stays as Keystone sets it (enabled, for request-local caching): with
-                    # `enabled = false` every call takes 5-10 times longer.
+                    # One process: an in-memory cache is shared by all its threads and Keystone
+                    # invalidates it on every change. Validating a token then costs ~10 ms of CPU
+                    # instead of ~80 ms (40 SQL queries) with Keystone's default null backend.
+                    "[cache]",
+                    "enabled = true",
+                    "backend = dogpile.cache.memory",
                     "",
                 ]
             )
