@@ -64,6 +64,8 @@ CATALOGS = {
     "volumev3": {"volumev3": "cinderv3"},
 }
 
+BLOCK_STORAGE_TYPES = {service_type for services in CATALOGS.values() for service_type in services}
+
 # name -> (password, {project: role}); "admin" (admin project) and "cinder" (service project) are
 # created as well. Passwords follow the emulator's convention: <name>-password.
 ACCOUNTS = {
@@ -521,7 +523,19 @@ class OpenStackCloud:
             self.accounts[name] = self.create_user(name, grants)
 
         self._keystone("POST", "/regions", {"region": {"id": REGIONS[1], "description": "harness"}})
-        for service_type, service_name in CATALOGS[self.catalog].items():
+        self.set_catalog(self.catalog)
+        self.app_credential = self.create_app_credential(*APP_CREDENTIAL_OWNER)
+
+    def set_catalog(self, catalog: str) -> None:
+        """List the block-storage services of `catalog` (a key of CATALOGS) in the catalog, in place of
+        those listed now: tokens issued from now on carry it (Keystone deletes a service's endpoints
+        with it). A test that changes it puts "devstack" back when it ends."""
+        if catalog not in CATALOGS:
+            raise ValueError(f"catalog must be one of {sorted(CATALOGS)}, not {catalog!r}")
+        for service in self._keystone("GET", "/services")["services"]:
+            if service["type"] in BLOCK_STORAGE_TYPES:
+                self._keystone("DELETE", f"/services/{service['id']}")
+        for service_type, service_name in CATALOGS[catalog].items():
             created = self._keystone(
                 "POST",
                 "/services",
@@ -540,7 +554,7 @@ class OpenStackCloud:
                         }
                     },
                 )
-        self.app_credential = self.create_app_credential(*APP_CREDENTIAL_OWNER)
+        self.catalog = catalog
 
     def create_project(self, name: str) -> str:
         """A project in the Default domain; its id (also kept in `project_ids`)."""

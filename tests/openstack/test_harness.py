@@ -70,6 +70,26 @@ def test_token_carries_the_catalog_with_block_storage_in_two_regions_and_no_comp
     assert "compute" not in services
 
 
+def test_the_catalog_can_list_one_block_storage_type(openstack):
+    try:
+        openstack.set_catalog("volumev3")
+        _, volumev3_only = openstack.token("alice", "alpha")
+        openstack.set_catalog("block-storage")
+        _, block_storage_only = openstack.token("alice", "alpha")
+    finally:
+        openstack.set_catalog("devstack")
+    _, both = openstack.token("alice", "alpha")
+
+    def types(body: dict) -> set[str]:
+        return {service["type"] for service in body["catalog"]}
+
+    assert types(volumev3_only) == {"identity", "volumev3"}
+    assert types(block_storage_only) == {"identity", "block-storage"}
+    assert types(both) == {"identity", "volumev3", "block-storage"}
+    endpoints = [e for s in both["catalog"] if s["type"] == "volumev3" for e in s["endpoints"]]
+    assert sorted(e["region_id"] for e in endpoints) == sorted(REGIONS)
+
+
 def test_keystone_refuses_a_wrong_password_with_its_error_body(openstack):
     reply = requests.post(
         f"{openstack.identity_url}/auth/tokens",
