@@ -205,6 +205,9 @@ def write(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
         handler.send_header("Content-Length", str(len(answer.body)))
     if "x-compute-request-id" not in names:
         handler.send_header("X-Compute-Request-Id", "req-hostile")
+    declared = {name.lower(): value for name, value in answer.headers.items()}.get("content-length")
+    if declared is not None and declared != str(len(answer.body)):
+        handler.close_connection = True  # a truncated answer: hang up after it, as a crashed server would
     handler.end_headers()
     try:
         handler.wfile.write(answer.body)
