@@ -19,8 +19,12 @@ graceful_timeout = 20
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # No control socket in the home directory: several stacks (and the tests) run side by side.
 control_socket_disable = True
-# X-Forwarded-* are trusted from these addresses only (the TLS proxy in front).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn never decides the scheme from a header (its default believes X-Forwarded-Proto from any
+# loopback peer): the console's DJANGO_SECURE_PROXY_SSL_HEADER, read by Django, is the one setting
+# that says a TLS proxy is in front (docs/deployment.md). FORWARDED_ALLOW_IPS: the proxy's addresses,
+# for gunicorn's other forwarded headers only; nobody by default.
+secure_scheme_headers: dict[str, str] = {}
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 # Access and error logs as JSON lines on stderr (console.jsonlog), like Django's and Celery's.
 accesslog = "-"
 errorlog = "-"

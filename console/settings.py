@@ -145,6 +145,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+# No script reads the CSRF cookie: forms carry {% csrf_token %} and htmx sends the token from
+# hx-headers on <body> (templates/base.html). So the cookie is HttpOnly: script injected into a page
+# could still read the token from the page, but never the cookie itself.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 
 

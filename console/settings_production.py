@@ -44,7 +44,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 # --- HTTPS ------------------------------------------------------------------------------------
 # Plain HTTP is redirected to HTTPS. Behind a TLS-terminating proxy, set
 # DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO (the proxy must set X-Forwarded-Proto and
-# strip it from clients), or every request looks like HTTP and is redirected forever.
+# strip it from clients), or every request looks like HTTP and is redirected forever. That setting
+# is the only way a header decides the scheme: without it no X-Forwarded-Proto is believed, from any
+# peer (gunicorn.conf.py trusts none either).
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 # Load balancers probe /healthz over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -58,6 +60,13 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 # Only for a loopback stack without TLS (make run-prod, the integration tests): never in production.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+# The __Host- prefix: a browser keeps such a cookie only when it is Secure, has Path=/ and no Domain,
+# so no other host (a sibling subdomain, a plain-HTTP page) can set or overwrite the session or the
+# CSRF cookie. Only with TLS cookies: browsers refuse a __Host- cookie that is not Secure.
+if SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+if CSRF_COOKIE_SECURE:
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 # --- Static files: hashed names, compressed, served by WhiteNoise (collectstatic first) ------------
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}

@@ -72,7 +72,7 @@ BACKOFF_SECONDS = 0.5
 CHUNK_BYTES = 64 * 1024
 # A request id longer than this, or with anything but printable ASCII, is not one (it is stored,
 # shown and searched: a hostile header must not become a 10 kB "id").
-MAX_REQUEST_ID = 128
+MAX_REQUEST_ID = 64
 _REQUEST_ID_JUNK = re.compile(r"[^\x21-\x7e]")
 
 _session_lock = threading.Lock()

@@ -54,6 +54,27 @@ def csp_reports(page: Page) -> list[str]:
     return seen + [text for text in page.reports["console"] if any(word in text for word in CSP_WORDS)]
 
 
+def test_htmx_posts_with_the_csrf_cookie_out_of_scripts_reach(watched, slow_account):
+    """The CSRF cookie is HttpOnly: no script can read it, and htmx still posts, with the token it
+    takes from hx-headers on <body>."""
+    page = watched
+    submit_login(page, slow_account)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.goto("/volumes/create/")
+    assert page.evaluate("document.cookie") == ""  # neither the session nor the CSRF cookie
+    assert all(cookie["httpOnly"] for cookie in page.context.cookies())
+    page.evaluate("window.__stayed = 'yes'")
+    posts = []
+    page.on("response", lambda r: posts.append(r.status) if r.request.method == "POST" else None)
+    page.get_by_role("button", name="Add row").click()
+    expect(page.get_by_role("button", name="Remove row 1")).to_be_visible()
+    page.get_by_role("button", name="Add row").click()
+    expect(page.get_by_role("button", name="Remove row 2")).to_be_visible()
+    assert posts == [200, 200]
+    assert page.evaluate("window.__stayed") == "yes"  # htmx swapped the rows in: the same document
+    assert not csp_reports(page) and not page.reports["errors"]
+
+
 def test_the_console_under_its_policy_reports_no_violation_and_htmx_works(watched, slow_account, screenshots):
     page = watched
     submit_login(page, slow_account)
