@@ -201,6 +201,7 @@ class OpenStackCloud:
     # is down (Cinder's defaults are 10 and 60; tests use short ones to cross service_down_time).
     report_interval: int = 2
     service_down_time: int = 10
+    token_expiration: int = 3600  # seconds, Keystone's default
     state_dir: Path | None = None
     keep_state: bool = False
 
@@ -250,6 +251,23 @@ class OpenStackCloud:
         missing = missing_venvs()
         if missing:
             raise HarnessError(f"virtualenvs not built: {', '.join(missing)} (run `make openstack-venvs`)")
+        chosen = not (self.keystone_port or self.cinder_port)
+        own_folder = self.state_dir is None
+        try:
+            return self._start()
+        except HarnessError as error:
+            # A free port can be taken by another process before a service binds it: once more, on
+            # other ports (only when this launcher chose them).
+            if not (chosen and "Address already in use" in str(error)):
+                raise
+        self.keystone_port = self.cinder_port = 0
+        if own_folder:
+            self.state_dir = None
+        self.accounts, self.project_ids, self.timings = {}, {}, {}
+        self._admin_token = None
+        return self._start()
+
+    def _start(self) -> OpenStackCloud:
         began = time.monotonic()
         if self.state_dir is None:
             _remove_stale_state(_memory_folder())
@@ -324,6 +342,8 @@ class OpenStackCloud:
                     f"key_repository = {folder}/fernet-keys",
                     "[credential]",
                     f"key_repository = {folder}/credential-keys",
+                    "[token]",
+                    f"expiration = {self.token_expiration}",
                     "[identity]",
                     "password_hash_algorithm = bcrypt",
                     "password_hash_rounds = 4",  # bcrypt's minimum: logins cost ~1 ms, not ~250 ms
