@@ -223,6 +223,41 @@ def test_snapshot_backup_and_restore_reach_available(openstack, openstack_accoun
     assert wait_for(f"{url}/backups/{backup_id}", token, "backup", ("available",))["status"] == "available"
 
 
+def gone(url: str, token: str) -> int:
+    """The status of GET `url` once it is no longer 200 (fails after DEADLINE)."""
+    end = time.monotonic() + DEADLINE
+    while (reply := call("GET", url, token)).status_code == 200:
+        assert time.monotonic() < end, reply.text
+        time.sleep(0.2)
+    return reply.status_code
+
+
+def test_backup_snapshot_and_volume_deletes_go_through_to_404(openstack, openstack_account):
+    token, url = member(openstack, openstack_account)
+    volume = create_volume(url, token)
+    wait_for(f"{url}/volumes/{volume['id']}", token, "volume", ("available",))
+    snapshot = call("POST", f"{url}/snapshots", token, {"snapshot": {"volume_id": volume["id"]}}).json()[
+        "snapshot"
+    ]
+    wait_for(f"{url}/snapshots/{snapshot['id']}", token, "snapshot", ("available",))
+    backup = call("POST", f"{url}/backups", token, {"backup": {"volume_id": volume["id"]}}).json()["backup"]
+    wait_for(f"{url}/backups/{backup['id']}", token, "backup", ("available",))
+
+    blocked = call("DELETE", f"{url}/volumes/{volume['id']}", token)  # it has a snapshot
+    deletes = [
+        call("DELETE", f"{url}/backups/{backup['id']}", token).status_code,
+        gone(f"{url}/backups/{backup['id']}", token),
+        call("DELETE", f"{url}/snapshots/{snapshot['id']}", token).status_code,
+        gone(f"{url}/snapshots/{snapshot['id']}", token),
+        call("DELETE", f"{url}/volumes/{volume['id']}", token).status_code,
+        gone(f"{url}/volumes/{volume['id']}", token),
+    ]
+
+    assert blocked.status_code == 400
+    assert "have snapshots" in blocked.json()["badRequest"]["message"]
+    assert deletes == [202, 404, 202, 404, 202, 404]
+
+
 def test_extend_grows_the_volume(openstack, openstack_account):
     token, url = member(openstack, openstack_account)
     volume = create_volume(url, token)
