@@ -16,6 +16,7 @@ from console.api import Attachment, Server, Volume
 from console.api.context import CloudContext
 from console.api.errors import ApiError
 from console.inventory import Listing, listing_get
+from console.lists import sorted_by, text_matches
 from console.overview import failure_error
 from console.statuses import StatusInfo, status_info
 
@@ -129,6 +130,30 @@ class ServersInventory:
             self.server_attachments(server)
             for server in sorted(self.servers.items, key=lambda s: (s.availability_zone or "", s.name))
         ]
+
+
+# The servers list's orders (console.lists): parameter -> (label, key of a ServerAttachments row).
+SERVER_SORTS = {
+    "name": ("Name", lambda row: (row.server.name.lower(), row.server.id)),
+    "status": ("Status", lambda row: (row.server.status or "", row.server.name.lower())),
+    "zone": ("Zone", lambda row: (row.server.availability_zone or "", row.server.name.lower())),
+    "attached": ("Attached volumes", lambda row: (row.count, row.server.name.lower())),
+}
+DEFAULT_SERVER_SORT = "zone"
+
+
+def server_rows_filtered(
+    rows: list[ServerAttachments], *, q: str = "", status: str = "", zone: str = "", sort: str | None = None
+) -> list[ServerAttachments]:
+    """The servers list's rows whose name or id matches `q`, with this status and zone, sorted."""
+    found = [
+        row
+        for row in rows
+        if text_matches(q, name=row.server.name, resource_id=row.server.id)
+        and (not status or row.server.status == status)
+        and (not zone or row.server.availability_zone == zone)
+    ]
+    return sorted_by(found, sort, SERVER_SORTS, DEFAULT_SERVER_SORT)
 
 
 def _pending_key(ctx: CloudContext, volume_id: str) -> str:

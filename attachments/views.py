@@ -16,15 +16,19 @@ from django.views.decorators.http import require_http_methods, require_safe
 from attachments import services
 from attachments.forms import ServerForVolumeForm, VolumeToServerForm
 from attachments.selectors import (
+    DEFAULT_SERVER_SORT,
     DETACHABLE_STATUSES,
     MAX_ATTACHED,
+    SERVER_SORTS,
     ServersInventory,
     attachable_servers,
     attachable_volumes,
+    server_rows_filtered,
     servers_inventory_get,
 )
 from console.api import Attachment
 from console.api.errors import ApiError, Unauthorized
+from console.lists import page_of, sort_context
 from console.live import poller_context
 from console.session import cloud_context
 from console.statuses import status_info
@@ -47,15 +51,34 @@ def _server_or_404(inventory: ServersInventory, server_id: str):
 @login_required
 @require_safe
 def server_list(request: HttpRequest) -> HttpResponse:
+    """The servers, filtered and sorted like every list (console.lists); htmx asks for the results."""
     inventory = servers_inventory_get(ctx=cloud_context(request))
     if not inventory.servers.loaded:
         return _unavailable(request, inventory, "Servers")
+    rows = inventory.all_server_attachments()
+    q = request.GET.get("q", "").strip()[:255]
+    status = request.GET.get("status", "").strip()[:32]
+    zone = request.GET.get("zone", "").strip()[:32]
+    sort = request.GET.get("sort") or DEFAULT_SERVER_SORT
+    found = server_rows_filtered(rows, q=q, status=status, zone=zone, sort=sort)
+    page = page_of(found, request.GET.get("page"))
     context = {
-        "rows": inventory.all_server_attachments(),
+        "rows": list(page),
+        "page": page,
+        "total": len(rows),
+        "matching": len(found),
+        "q": q,
+        "status": status,
+        "zone": zone,
+        "statuses": sorted({row.server.status for row in rows if row.server.status} | ({status} - {""})),
+        "zones": sorted({row.server.availability_zone for row in rows if row.server.availability_zone}),
+        **sort_context(sort, SERVER_SORTS, DEFAULT_SERVER_SORT),
         "error": inventory.error,
         "max_attached": MAX_ATTACHED,
         "volumes_loaded": inventory.volumes.loaded,
     }
+    if request.htmx and request.htmx.target == "server-results":
+        return render(request, "attachments/_server_results.html", context)
     return render(request, "attachments/server_list.html", context)
 
 

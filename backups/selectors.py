@@ -15,8 +15,8 @@ from console.api.context import CloudContext
 from console.api.records import Backup, Volume
 from console.ids import id_is_plausible
 from console.inventory import listing_find
+from console.lists import sorted_by, text_matches
 from console.models import LifecycleEvent
-from snapshots.selectors import sorted_by
 
 DEFAULT_CONTAINER = "volumebackups"  # spec 4.5.4.4: the container used when none is given
 DELETABLE = ("available", "error")
@@ -44,13 +44,14 @@ def backup_filter(
     name: str = "",
     sort: str | None = None,
 ) -> list[Backup]:
-    """Backups with this status, of this volume and with a name (or id) containing `name`, sorted."""
+    """Backups with this status, of this volume, whose name or id matches `name`
+    (console.lists.text_matches), sorted."""
     found = [
         backup
         for backup in backups
         if (not status or backup.status == status)
         and (not volume_id or backup.volume_id == volume_id)
-        and (not name or name.lower() in (backup.name or "").lower() or name == backup.id)
+        and text_matches(name, name=backup.name, resource_id=backup.id)
     ]
     return sorted_by(found, sort, SORTS, DEFAULT_SORT)
 

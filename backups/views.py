@@ -24,6 +24,7 @@ from console.api.errors import ApiError, NotFound, Unauthorized
 from console.api.records import Backup
 from console.ids import MAX_ID, id_is_plausible
 from console.inventory import listing_get
+from console.lists import page_of, sort_context
 from console.quota import quota_usage
 from console.session import cloud_context
 from console.statuses import DELETED, status_info
@@ -33,8 +34,6 @@ from snapshots.forms import new_submission_key
 from snapshots.selectors import (
     failed_while,
     listing_error,
-    page_of,
-    sort_context,
     status_observed,
     volume_find,
 )

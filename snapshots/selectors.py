@@ -1,17 +1,15 @@
 """Reads of the snapshots section, from the shared per-project inventory (no API call of their own
 beyond the inventory's single-flight refreshes and its bounded lookups of ids not listed).
 
-A few helpers here are shared with the backups section (pagination, listing failures, the last
-status the console observed of a resource): they are about listings, not about snapshots.
+A few helpers here are shared with the backups section (listing failures, the last status the
+console observed of a resource). Sorting, searching and pages of every list: console.lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from django.core.paginator import Page, Paginator
 
 from console import api
 from console.api.context import CloudContext
@@ -19,11 +17,11 @@ from console.api.errors import ApiError
 from console.api.records import Snapshot, Volume
 from console.ids import id_is_plausible
 from console.inventory import Listing, listing_find
+from console.lists import sorted_by, text_matches
 from console.models import LifecycleEvent
 from console.timeline import TimelineEntry
 from volumes import selectors as volumes_selectors
 
-PAGE_SIZE = 20
 # The spec's limit of snapshots + volumes made from one origin volume (4.5.2 Business Rules).
 DERIVED_LIMIT = 10
 DERIVED_WARNING = 8
@@ -45,11 +43,6 @@ def listing_error(listing: Listing) -> ApiError | None:
     return ApiError(None, listing.failure.message, request_id=listing.failure.request_id)
 
 
-def page_of(items: Sequence[Any], number: str | None) -> Page:
-    """One page of `items`; a bad or out-of-range page number gives the nearest page."""
-    return Paginator(items, PAGE_SIZE).get_page(number)
-
-
 def status_observed(ctx: CloudContext, *, resource_type: str, resource_id: str) -> str | None:
     """The last status the console saw of a resource in this project (None: never seen)."""
     event = (
@@ -65,39 +58,15 @@ def status_observed(ctx: CloudContext, *, resource_type: str, resource_id: str) 
     return event.to_status if event else None
 
 
-def sort_key(
-    value: str | None, sorts: Mapping[str, tuple] = SORTS, default: str = DEFAULT_SORT
-) -> tuple[str, bool]:
-    """(field, descending) of a sort parameter such as "-created"; unknown values sort by default."""
-    value = value if value and value.lstrip("-") in sorts else default
-    return value.lstrip("-"), value.startswith("-")
-
-
-def sort_context(sort: str | None, sorts: Mapping[str, tuple], default: str) -> dict:
-    """What the sortable headers and the "Sort by" field of a list need (components/sort_*.html)."""
-    sort_field, descending = sort_key(sort, sorts, default)
-    return {
-        "sort_field": sort_field,
-        "descending": descending,
-        "sorts": [(key, label) for key, (label, _) in sorts.items()],
-    }
-
-
-def sorted_by(items: Iterable[Any], sort: str | None, sorts: Mapping[str, tuple], default: str) -> list[Any]:
-    """`items` in the order a list page's sort parameter asks for (the lists of snapshots and backups)."""
-    field, descending = sort_key(sort, sorts, default)
-    return sorted(items, key=sorts[field][1], reverse=descending)
-
-
 def snapshot_filter(
     snapshots: Iterable[Snapshot], *, status: str = "", name: str = "", sort: str | None = None
 ) -> list[Snapshot]:
-    """Snapshots with this status and a name (or id) containing `name`, sorted."""
+    """Snapshots with this status whose name or id matches `name` (console.lists.text_matches), sorted."""
     found = [
         snapshot
         for snapshot in snapshots
         if (not status or snapshot.status == status)
-        and (not name or name.lower() in (snapshot.display_name or "").lower() or name == snapshot.id)
+        and text_matches(name, name=snapshot.display_name, resource_id=snapshot.id)
     ]
     return sorted_by(found, sort, SORTS, DEFAULT_SORT)
 

@@ -22,6 +22,7 @@ from console.api.errors import ApiError, NotFound, Unauthorized
 from console.api.records import Backup, Snapshot
 from console.ids import MAX_ID, id_is_plausible
 from console.inventory import listing_get
+from console.lists import page_of, sort_context
 from console.quota import quota_usage
 from console.session import cloud_context
 from console.statuses import DELETED, status_info
@@ -91,7 +92,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("q", "").strip()[:255]
     sort = request.GET.get("sort") or selectors.DEFAULT_SORT
     found = selectors.snapshot_filter(listing.items, status=status, name=name, sort=sort)
-    page = selectors.page_of(found, request.GET.get("page"))
+    page = page_of(found, request.GET.get("page"))
     rows = [
         {
             "snapshot": snapshot,
@@ -108,7 +109,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "q": name,
         "sort": sort,
-        **selectors.sort_context(sort, selectors.SORTS, selectors.DEFAULT_SORT),
+        **sort_context(sort, selectors.SORTS, selectors.DEFAULT_SORT),
         "statuses": sorted(set(STATUSES) | {s.status for s in listing.items if s.status}),
         "volumes_loaded": volumes.loaded,
         "error": selectors.listing_error(listing),

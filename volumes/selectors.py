@@ -18,6 +18,7 @@ from console.api.context import CloudContext
 from console.api.records import Backup, Snapshot, Volume
 from console.ids import id_is_plausible
 from console.inventory import Listing, listing_find, listing_get
+from console.lists import sort_key, sort_param, text_matches
 from console.models import LifecycleEvent
 from console.statuses import StatusInfo, status_info
 
@@ -187,17 +188,7 @@ SORT_KEYS: dict[str, Callable[[Volume, Lookups], Any]] = {
     "source": _source_key,
     "created": lambda v, _: v.created_at or _EPOCH,
 }
-SORT_LABELS = {
-    "name": "Name",
-    "size": "Size",
-    "status": "Status",
-    "az": "Zone",
-    "bootable": "Bootable",
-    "attached": "Attached to",
-    "source": "Source",
-    "created": "Created",
-}
-DEFAULT_SORT = ("created", "desc")
+DEFAULT_SORT = "-created"
 
 
 @dataclass(frozen=True)
@@ -206,17 +197,18 @@ class VolumeQuery:
     status: str = ""
     az: str = ""
     source: str = ""
-    sort: str = DEFAULT_SORT[0]
-    direction: str = DEFAULT_SORT[1]
+    sort: str = "created"
+    direction: str = "desc"
 
     @classmethod
     def from_params(cls, params) -> VolumeQuery:
-        sort = params.get("sort", "")
-        direction = params.get("dir", "")
-        if sort not in SORT_KEYS:
-            sort, direction = DEFAULT_SORT
-        if direction not in ("asc", "desc"):
-            direction = "asc"
+        """The list's query; `sort` as on every list ("-size": descending). A bookmark from before
+        ("sort=size&dir=desc") still sorts the same."""
+        value = params.get("sort", "")
+        if params.get("dir") == "desc" and not value.startswith("-"):
+            value = f"-{value}"
+        sort, descending = sort_key(value, SORT_KEYS, DEFAULT_SORT)
+        direction = "desc" if descending else "asc"
         return cls(
             q=params.get("q", "").strip()[:MAX_TEXT],
             status=params.get("status", "").strip()[:32],
@@ -226,8 +218,12 @@ class VolumeQuery:
             direction=direction,
         )
 
+    @property
+    def sort_value(self) -> str:
+        return sort_param(self.sort, self.direction == "desc")
+
     def matches(self, volume: Volume) -> bool:
-        if self.q and self.q.lower() not in volume.name.lower():
+        if not text_matches(self.q, name=volume.display_name, resource_id=volume.id):
             return False
         if self.status and volume.status != self.status:
             return False

@@ -44,7 +44,6 @@ from volumes.selectors import (
     DERIVED_WARNING,
     MIN_SIZE,
     PAGE_SIZE,
-    SORT_LABELS,
     Lookups,
     VolumeQuery,
     lookups_from,
@@ -101,28 +100,10 @@ def _list_url(query: VolumeQuery, **changes: str) -> str:
         "status": query.status,
         "az": query.az,
         "source": query.source,
-        "sort": query.sort,
-        "dir": query.direction,
+        "sort": query.sort_value,
     }
     params.update(changes)
     return "?" + urlencode({key: value for key, value in params.items() if value})
-
-
-def _columns(query: VolumeQuery) -> list[dict]:
-    columns = []
-    for key, label in SORT_LABELS.items():
-        current = query.sort == key
-        direction = "desc" if current and query.direction == "asc" else "asc"
-        columns.append(
-            {
-                "key": key,
-                "label": label,
-                "url": _list_url(query, sort=key, dir=direction, page=""),
-                "aria_sort": ("ascending" if query.direction == "asc" else "descending") if current else "",
-                "numeric": key == "size",
-            }
-        )
-    return columns
 
 
 @login_required
@@ -142,7 +123,9 @@ def volume_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "rows": rows,
         "page": page,
-        "columns": _columns(query),
+        "sort_field": query.sort,
+        "descending": query.direction == "desc",
+        "sort_value": query.sort_value,
         "page_urls": {
             "previous": _list_url(query, page=str(page.previous_page_number()))
             if page.has_previous()

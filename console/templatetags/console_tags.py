@@ -1,8 +1,9 @@
-"""Template tags of the page frame: the one error component."""
+"""Template tags of the page frame: the one error component, and what every list shares."""
 
 from __future__ import annotations
 
 from django import template
+from django.http import QueryDict
 
 from console.api.errors import (
     ApiError,
@@ -97,3 +98,18 @@ def api_error(context: template.Context, error: ApiError) -> dict[str, str]:
         "request_id": request_id,
         "id_label": id_label,
     }
+
+
+@register.simple_tag(takes_context=True)
+def sort_query(context: template.Context, field: str, first_desc: bool = False) -> str:
+    """The query string a sortable header links to (components/sort_header.html): the current one
+    with `sort` set and the page left out. The current column flips its order; another column sorts
+    ascending, or descending first when `first_desc` (newest first for dates)."""
+    current = context.get("sort_field") == field
+    descending = not context.get("descending") if current else bool(first_desc)
+    request = context.get("request")
+    query = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    query.pop("page", None)
+    query.pop("dir", None)  # the volumes list's former direction parameter
+    query["sort"] = f"-{field}" if descending else field
+    return "?" + query.urlencode()

@@ -65,19 +65,19 @@ def test_filters_and_sort_across_all_pages(client_in, emulator, account, setting
         )
     cache.clear()
     # Sorted by size, descending, on the whole listing: page 1 starts with the biggest.
-    first = client_in.get("/volumes/?sort=size&dir=desc")
+    first = client_in.get("/volumes/?sort=-size")
     assert names_on(first)[:3] == ["Data-29", "Data-28", "Data-27"]
     assert len(names_on(first)) == 25
     assert 'aria-sort="descending"' in first.content.decode()
-    second = client_in.get("/volumes/?sort=size&dir=desc&page=2")
+    second = client_in.get("/volumes/?sort=-size&page=2")
     assert names_on(second) == ["Data-04", "Data-03", "Data-02", "Data-01", "Data-00"]
-    ascending = client_in.get("/volumes/?sort=size&dir=asc")
+    ascending = client_in.get("/volumes/?sort=size")
     assert names_on(ascending)[0] == "Data-00"
     assert 'aria-sort="ascending"' in ascending.content.decode()
-    by_name = client_in.get("/volumes/?sort=name&dir=desc&page=2")
+    by_name = client_in.get("/volumes/?sort=-name&page=2")
     assert names_on(by_name)[-1] == "Data-00"
     # Filters: name substring (any case), zone, status.
-    found = client_in.get("/volumes/?q=data-1&sort=name&dir=asc")
+    found = client_in.get("/volumes/?q=data-1&sort=name")
     assert names_on(found) == [f"Data-1{i}" for i in range(10)]
     zone = client_in.get("/volumes/?az=az3&sort=name")
     assert all(int(name[-2:]) % 2 == 1 for name in names_on(zone)) and len(names_on(zone)) == 15
@@ -87,7 +87,13 @@ def test_filters_and_sort_across_all_pages(client_in, emulator, account, setting
     none = client_in.get("/volumes/?q=nothing-like-this")
     assert 'data-testid="empty-filtered"' in none.content.decode()
     # Page links keep the filters and the sort.
-    assert "sort=size&amp;dir=desc&amp;page=2" in first.content.decode()
+    assert "sort=-size&amp;page=2" in first.content.decode()
+    # A bookmark from before the one sort parameter ("dir") still sorts the same.
+    assert names_on(client_in.get("/volumes/?sort=size&dir=desc")) == names_on(first)
+    # Search by id: whole, or its start as the list shows it.
+    volume = api.volume_list(ctx)[0]
+    assert names_on(client_in.get(f"/volumes/?q={volume.id}")) == [volume.name]
+    assert volume.name in names_on(client_in.get(f"/volumes/?q={volume.id[:13].upper()}"))
     # Unknown sort keys and pages fall back to sane defaults.
     assert client_in.get("/volumes/?sort=evil&dir=up&page=999").status_code == 200
 
@@ -102,14 +108,14 @@ def test_htmx_asks_for_the_list_region_only(client_in):
 def test_a_header_sort_travels_to_the_filter_form(client_in):
     """A column header swaps the list region only; its answer brings the filter form's hidden sort
     fields along (out of band), so the next filter change keeps the order the header chose."""
-    page = client_in.get("/volumes/?sort=size&dir=desc").content.decode()
-    assert page.count('id="volume-sort-fields"') == 1 and "hx-swap-oob" not in page
+    page = client_in.get("/volumes/?sort=-size").content.decode()
+    assert page.count('id="volume-sort-field"') == 1 and "hx-swap-oob" not in page
+    assert '<input type="hidden" name="sort" value="-size">' in page
     region = client_in.get(
-        "/volumes/?sort=name&dir=asc", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="volume-list"
+        "/volumes/?sort=name", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="volume-list"
     ).content.decode()
-    assert '<span id="volume-sort-fields" hx-swap-oob="true">' in region
+    assert '<span id="volume-sort-field" hx-swap-oob="true">' in region
     assert '<input type="hidden" name="sort" value="name">' in region
-    assert '<input type="hidden" name="dir" value="asc">' in region
 
 
 def test_list_reads_only_the_inventory(client_in, emulator, account):
