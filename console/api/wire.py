@@ -289,8 +289,22 @@ def _limits(absolute: Mapping[str, Any], rates: list[Mapping[str, Any]]) -> Limi
         for entry in _objects(rates, "rate")
         for limit in _objects(entry.get("limit"), "limit")
     )
-    numbers = {_scalar_text(k): _int(v) for k, v in absolute.items()}
-    return Limits(absolute={k: v for k, v in numbers.items() if v is not None}, rate=rate)
+    return Limits(absolute=_absolute_limits(absolute), rate=rate)
+
+
+def _absolute_limits(absolute: Mapping[str, Any]) -> dict[str, int]:
+    """The absolute limits that are whole numbers the console can compute with. Any other value
+    (1e400, NaN, "x", a list) is left out, as if the cloud had not reported that limit: the quota
+    panels then say which limit is unknown (console.quota), and the others still show."""
+    numbers: dict[str, int] = {}
+    for key, value in absolute.items():
+        try:
+            number = _int(value, low=-MAX_NUMBER)
+        except (DecodeError, ValueError, OverflowError):
+            continue
+        if number is not None:
+            numbers[_scalar_text(key)] = number
+    return numbers
 
 
 # --- faults ---------------------------------------------------------------------------------------

@@ -419,33 +419,42 @@ def test_an_id_that_escapes_its_url_is_never_cached(console, hostile):
     assert "mended" in console.get("/volumes/").content.decode()
 
 
+UNREADABLE = "The cloud answered something the console cannot read."
+UNKNOWN_COUNT = "maxTotalVolumes (the most volumes and snapshots)"
+UNKNOWN_GIGABYTES = "maxTotalVolumeGigabytes (the most gigabytes)"
+
+
 @pytest.mark.parametrize(
-    ("name", "body", "refused"),
+    ("name", "body", "said"),
     [
-        ("1e400 in the limits", b'{"limits": {"rate": [], "absolute": {"maxTotalVolumes": 1e400}}}', True),
+        # A limit that is no usable number is left out: the overview says which limit is unknown.
+        (
+            "1e400 in the limits",
+            b'{"limits": {"rate": [], "absolute": {"maxTotalVolumes": 1e400}}}',
+            UNKNOWN_COUNT,
+        ),
         (
             "NaN in the limits",
             b'{"limits": {"rate": [], "absolute": {"maxTotalVolumeGigabytes": NaN}}}',
-            True,
+            UNKNOWN_GIGABYTES,
         ),
-        ("nested JSON", b'{"limits": ' + b"[" * 20_000 + b"]" * 20_000 + b"}", True),
+        ("nested JSON", b'{"limits": ' + b"[" * 20_000 + b"]" * 20_000 + b"}", UNREADABLE),
         (
             "nested XML",
             b"<limits><rates>" + b"<rate><limit>" * 2_000 + b"</limit></rate>" * 2_000 + b"</rates></limits>",
-            True,
+            UNREADABLE,
         ),
         (
             "XML nested where nothing is read",
             b"<limits>" + b"<x>" * 5_000 + b"</x>" * 5_000 + b"</limits>",
-            False,
+            UNKNOWN_COUNT,
         ),
     ],
 )
-def test_the_overview_and_forms_survive_hostile_limits(console, hostile, name, body, refused):
+def test_the_overview_and_forms_survive_hostile_limits(console, hostile, name, body, said):
     hostile.answers[("GET", "/limits")] = Answer(200, body)
     fresh_inventory()
     for path in ("/", "/volumes/create/", "/snapshots/create/", "/backups/create/"):
         response = console.get(path)
         assert response.status_code == 200, (name, path)
-    said = "The cloud answered something the console cannot read." in console.get("/").content.decode()
-    assert said == refused
+    assert said in console.get("/").content.decode()
