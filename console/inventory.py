@@ -13,6 +13,15 @@ user's priority (the page has nothing else to show).
 Every status change a refresh observes is stored as a `LifecycleEvent`, with the request id of
 the call that showed it; so is every change caused by the console's own actions.
 
+A PAGE NEVER FREEZES ON A HUNG CLOUD. The refreshes a page request makes (a person is waiting:
+ctx.priority USER) share INVENTORY_PAGE_WAIT seconds between them: a call still unanswered then is cut
+off (console.api.http.call_deadline), the listing keeps its items with a failure that says the cloud
+did not answer in time, and the page shows them at once with that notice; the refresh is tried again
+after the usual back-off. A page whose time is spent serves its other listings as they are. For
+HUNG_SECONDS after such a cut, pages do not wait for that cloud at all: their listings say the same
+and show what they have, so a hung cloud costs one page a few seconds now and then, not every page.
+Work no person waits on (watchers, tasks) keeps the whole API_CALL_DEADLINE.
+
 LOOKUPS BY ID (`listing_find`) cost no call for an id the listing has, nor for one that a listing at
 most INVENTORY_LOOKUP_FRESH seconds old lacks: it is not the project's (or not any more). Only when
 the listing is older is it fetched again first (one call that everybody's pages share, with the
@@ -23,12 +32,14 @@ bounded few calls a minute, never one call per page.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import logging
 import math
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -57,6 +68,9 @@ LOADERS = {
 # Kinds whose items have a lifecycle, and the resource type their events are stored under.
 RESOURCE_TYPES = {"volumes": "volume", "snapshots": "snapshot", "backups": "backup"}
 
+# After a page's refresh was cut off because the cloud did not answer, pages wait no more for that
+# cloud (its endpoint) for this long.
+HUNG_SECONDS = 10.0
 # A lock outlives any sane refresh (a hung refresher must not block refreshes forever).
 LOCK_SECONDS = 30
 # How long a cached listing is kept at all (its age decides freshness, not this).
@@ -69,6 +83,15 @@ class RefreshFailure:
     request_id: str
     at: float
     status: int | None = None  # the API's HTTP status (None: no answer, or the budget refused)
+    fault: str = ""  # the error's fault name, e.g. "timeout", "budgetExhausted" (read with getattr:
+    # listings cached before the field existed lack it)
+
+
+# The page request (its console request id) whose refreshes share INVENTORY_PAGE_WAIT, and when that
+# time is up (time.monotonic()).
+_page_clock: contextvars.ContextVar[tuple[str, float] | None] = contextvars.ContextVar(
+    "page_clock", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +143,10 @@ def listing_key(ctx: CloudContext, kind: str) -> str:
     return f"inventory:{endpoint}:{ctx.project_id}:{kind}"
 
 
+def _hung_key(ctx: CloudContext) -> str:
+    return "inventory-hung:" + hashlib.sha256(ctx.volume_url.encode()).hexdigest()[:16]
+
+
 def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listing:
     """The project's listing of `kind`, refreshed first if it is due and nobody else is on it."""
     key = listing_key(ctx, kind)
@@ -138,8 +165,11 @@ def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listin
         finally:
             cache.delete(lock)
     if listing is None:
-        # Someone else is loading the first listing: wait for it rather than calling again.
-        deadline = time.monotonic() + settings.INVENTORY_FIRST_LOAD_WAIT
+        # Someone else is loading the first listing: wait for it rather than calling again (a page
+        # no longer than its own time for the cloud).
+        wait = float(settings.INVENTORY_FIRST_LOAD_WAIT)
+        left = _page_seconds_left(ctx)
+        deadline = time.monotonic() + (wait if left is None else max(0.0, min(wait, left)))
         while time.monotonic() < deadline:
             time.sleep(0.1)
             listing = cache.get(key)
@@ -218,6 +248,26 @@ def _failure_error(failure: RefreshFailure) -> ApiError:
     )
 
 
+def _page_seconds_left(ctx: CloudContext) -> float | None:
+    """Seconds the page request behind `ctx` may still spend on refreshes (all of its refreshes share
+    INVENTORY_PAGE_WAIT); None for work no person waits on (watchers and tasks: BACKGROUND)."""
+    if ctx.priority is not Priority.USER:
+        return None
+    now = time.monotonic()
+    clock = _page_clock.get()
+    if clock is None or not ctx.console_request_id or clock[0] != ctx.console_request_id:
+        clock = (ctx.console_request_id, now + float(settings.INVENTORY_PAGE_WAIT))
+        _page_clock.set(clock)
+    return clock[1] - now
+
+
+def _not_answering(*, first_load: bool) -> str:
+    waited = f"{float(settings.INVENTORY_PAGE_WAIT):g} s"
+    if first_load:
+        return f"The cloud did not answer within {waited}. Try again in a moment."
+    return f"The cloud did not answer within {waited}: this shows what the console saw last."
+
+
 def _refresh(
     ctx: CloudContext, kind: str, previous: Listing | None, *, priority: Priority | None = None
 ) -> Listing:
@@ -229,8 +279,27 @@ def _refresh(
         priority = ctx.priority if first_load else Priority.BACKGROUND
     call_ctx = dataclasses.replace(ctx, priority=priority)
     now = time.time()
+    left = _page_seconds_left(ctx)
+    if left is not None and left <= 0:
+        # This page has spent its time waiting for the cloud: it shows what there is, and the
+        # listing stays due for the next reader.
+        if not first_load:
+            return previous
+        message = _not_answering(first_load=True)
+        failure = RefreshFailure(message=message, request_id="", at=now, status=None, fault="timeout")
+        return dataclasses.replace(previous or Listing(kind), failure=failure)
+    hung_until = cache.get(_hung_key(ctx)) if left is not None else None
+    if isinstance(hung_until, float) and hung_until > now:
+        # The cloud left a page unanswered moments ago: this page does not wait for it either.
+        message = _not_answering(first_load=first_load)
+        failure = RefreshFailure(message=message, request_id="", at=now, status=None, fault="timeout")
+        updated = dataclasses.replace(previous or Listing(kind), failure=failure, retry_at=hung_until)
+        if not first_load:
+            cache.set(listing_key(ctx, kind), updated, KEEP_SECONDS)
+        return updated
     try:
-        with api.capture_request_ids() as request_ids:
+        deadline = nullcontext() if left is None else api.call_deadline(left)
+        with api.capture_request_ids() as request_ids, deadline:
             items = tuple(LOADERS[kind](call_ctx))
     except api.Unauthorized:
         # The token has ended: that is the user's business (log in again), not a listing failure.
@@ -243,14 +312,20 @@ def _refresh(
             # listing stays due, so the next reader tries again.
             return previous
         # A first load that found no turn within the user's wait: the page has nothing to show.
-        failure = RefreshFailure(message=error.message, request_id="", at=now, status=None)
+        failure = RefreshFailure(message=error.message, request_id="", at=now, status=None, fault=error.fault)
         return dataclasses.replace(previous or Listing(kind), failure=failure)
     except ApiError as error:
         base = previous or Listing(kind)
         failures = base.failures + 1
         # Back off after failures: 2, 4, 8 ... at most 60 s.
+        message = error.message
+        if isinstance(error, api.Timeout) and left is not None:
+            # No answer while a person waits: pages stop waiting for this cloud for a while.
+            cache.set(_hung_key(ctx), now + HUNG_SECONDS, HUNG_SECONDS)
+            if (_page_seconds_left(ctx) or 0.0) <= 0.05:  # cut off by the page's own time
+                message = _not_answering(first_load=first_load)
         failure = RefreshFailure(
-            message=error.message, request_id=error.request_id or "", at=now, status=error.status
+            message=message, request_id=error.request_id or "", at=now, status=error.status, fault=error.fault
         )
         updated = dataclasses.replace(
             base, failure=failure, retry_at=now + min(60.0, 2.0**failures), failures=failures

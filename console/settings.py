@@ -247,6 +247,9 @@ INVENTORY_ACTIVE_INTERVAL = env_float("INVENTORY_ACTIVE_INTERVAL", 2.0)
 INVENTORY_IDLE_INTERVAL = env_float("INVENTORY_IDLE_INTERVAL", 30.0)
 # Servers and images change rarely.
 INVENTORY_STATIC_INTERVAL = env_float("INVENTORY_STATIC_INTERVAL", 300.0)
+# Seconds a page may wait for the cloud in all (its listing refreshes share them): a hung cloud then
+# gets a page with the last known data and a notice, not a page that hangs with it.
+INVENTORY_PAGE_WAIT = env_float("INVENTORY_PAGE_WAIT", 4.0)
 # How long a request waits for another request that is loading a project's first listing.
 INVENTORY_FIRST_LOAD_WAIT = env_float("INVENTORY_FIRST_LOAD_WAIT", 10.0)
 # An id absent from a listing at most this many seconds old is not found without an API call; an

@@ -72,6 +72,7 @@ class HostileCloud:
         self.catalog_base = ""  # "" : this server; else e.g. "http://127.0.0.2:PORT"
         self.token = TOKEN
         self.lock = threading.Lock()
+        self.wake = threading.Event()  # set: every hung answer ends now
         cloud = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -131,6 +132,8 @@ class HostileCloud:
         self.stop()
 
     def reset(self) -> None:
+        self.wake.set()  # let hung answers of an earlier test go
+        self.wake = threading.Event()
         with self.lock:
             self.answers.clear()
             self.requests.clear()
@@ -214,6 +217,17 @@ def write(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
         handler.wfile.flush()
     except OSError:
         pass  # the console hung up (it refused the answer): that is the point
+
+
+def hang(cloud: HostileCloud, *, limit: float = 60.0) -> Writer:
+    """An answer that never comes: the connection is accepted, nothing is sent (until `limit`
+    seconds, or the test ends and sets cloud.wake)."""
+
+    def writer(handler: BaseHTTPRequestHandler) -> None:
+        cloud.wake.wait(limit)
+        handler.close_connection = True
+
+    return writer
 
 
 def drip(payload: bytes, *, every: float, limit: float = 30.0) -> Writer:

@@ -74,15 +74,15 @@ def _htmx_target(request: HttpRequest) -> str:
 def _listing_error(listing: Listing) -> ApiError | None:
     """The last refresh failure of a listing, as an error the error component shows.
 
-    A refresh that got neither an answer nor a budget slot (no status, no request id) is not worth
-    alarming anyone while the listing is less than a minute old: the next turn refreshes it (the
-    page says how old its statuses are). It is shown once the listing has been stale for a while,
-    or when there is nothing else to show.
+    A refresh that got no budget slot is not worth alarming anyone while the listing is less than a
+    minute old: the next turn refreshes it (the page says how old its statuses are). It is shown once
+    the listing has been stale for a while, or when there is nothing else to show. A cloud that did
+    not answer (or could not be reached) is said at once.
     """
     failure = listing.failure
     if failure is None:
         return None
-    quiet = failure.request_id == "" and getattr(failure, "status", None) is None
+    quiet = getattr(failure, "fault", "") == "budgetExhausted"
     if quiet and listing.loaded and (listing.age() or 0.0) < QUIET_FAILURE_SECONDS:
         return None
     status = getattr(failure, "status", None)

@@ -21,7 +21,7 @@ from console.api.errors import (
     Timeout,
     Unauthorized,
 )
-from console.api.http import capture_request_ids
+from console.api.http import call_deadline, capture_request_ids
 from console.api.identity import AuthResult, Endpoints, authenticate
 from console.api.operations import (
     UNSET,
@@ -102,6 +102,7 @@ __all__ = [
     "backup_list",
     "backup_restore",
     "budget_usage",
+    "call_deadline",
     "capture_request_ids",
     "image_list",
     "limits_get",
