@@ -123,8 +123,8 @@ def _token_create(
 
 
 def _catalog_hosts_check(result: AuthResult, *, request_id: str) -> None:
-    """Refuse a login whose catalog would take the token where it may not go (API_TOKEN_HOSTS, or
-    plain HTTP when Identity is HTTPS)."""
+    """Refuse a login (HostNotAllowed) whose catalog would take the token where it may not go
+    (outside API_TOKEN_HOSTS, or plain HTTP when Identity is HTTPS)."""
     for endpoints in result.regions.values():
         for url in (endpoints.volume_url, endpoints.compute_url):
             if not url:
@@ -133,12 +133,11 @@ def _catalog_hosts_check(result: AuthResult, *, request_id: str) -> None:
                 http.token_destination_check(url, endpoints=(url,))
             except HostNotAllowed:
                 where = urlsplit(url).netloc or url
-                raise CatalogError(
+                raise HostNotAllowed(
                     None,
                     f"Your project's service catalog points at {where[:200]}, where this console may not "
-                    "send your token, so it cannot log you in. Ask the console's operator (the setting "
-                    "API_TOKEN_HOSTS) or your cloud administrator.",
-                    fault="catalogError",
+                    "send your token, so it cannot log you in.",
+                    fault="hostNotAllowed",
                     request_id=request_id,
                 ) from None
 

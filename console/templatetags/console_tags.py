@@ -13,6 +13,7 @@ from console.api.errors import (
     CatalogError,
     ConnectionFailed,
     Forbidden,
+    HostNotAllowed,
     MalformedResponse,
     NotFound,
     OverLimit,
@@ -40,6 +41,12 @@ def explain(error: ApiError) -> tuple[str, str]:
         return (
             "The console is busy with other calls for this project.",
             "The console paces its calls to the API's limit of 1 per second. Try again in a moment.",
+        )
+    if isinstance(error, HostNotAllowed):
+        return (
+            "The cloud pointed the console at a host your login may not be sent to.",
+            "Nothing was sent there. Tell the console's operator (the setting API_TOKEN_HOSTS names the "
+            "hosts allowed), quoting the id below.",
         )
     if isinstance(error, CatalogError):
         return (
