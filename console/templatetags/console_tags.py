@@ -120,3 +120,13 @@ def sort_query(context: template.Context, field: str, first_desc: bool = False) 
     query.pop("dir", None)  # the volumes list's former direction parameter
     query["sort"] = f"-{field}" if descending else field
     return "?" + query.urlencode()
+
+
+@register.inclusion_tag("components/breadcrumbs.html")
+def breadcrumbs(*parts: str) -> dict:
+    """The one breadcrumb trail: `{% breadcrumbs "Volumes" "/volumes/" volume.name volume_url "Edit" %}`,
+    (label, URL) pairs up the way, then this page's own label (never a link, never a trailing "/")."""
+    if len(parts) % 2 == 0:
+        raise template.TemplateSyntaxError("breadcrumbs takes (label, url) pairs and then the page's label")
+    trail = [(parts[index], parts[index + 1]) for index in range(0, len(parts) - 1, 2)]
+    return {"trail": trail, "current": parts[-1]}
