@@ -29,10 +29,16 @@ busy machine, and wasted the slots given up.
 PRIORITIES. USER calls wait up to API_BUDGET_MAX_WAIT for a slot. BACKGROUND calls take only a slot
 that starts within API_BUDGET_BACKGROUND_WAIT (0: the current one) and only when nothing is in their
 way at that moment: no earlier call still waiting, the turnstile open, and, when the call would go
-later than SLOT_GRACE into its slot, the next slot free as well (which it then also claims, so a
-refresh never pushes a waiting user's call later). Otherwise BudgetExhausted, and nothing is sent.
-Since waiting users hold the next slots, refreshes never queue ahead of them (console.inventory
-shares the background turns among a project's listings).
+later than SLOT_GRACE into its slot, the next slot free as well (so a refresh never pushes a waiting
+user's call later). Otherwise BudgetExhausted, and nothing is sent. Since waiting users hold the
+next slots, refreshes never queue ahead of them (console.inventory shares the background turns
+among a project's listings).
+
+A late background call holds that next slot only while it goes through the turnstile, then gives
+it back: a call claiming it afterwards goes one width after the refresh (the turnstile sees to
+that), sooner than the slot after, which it would have had to take were the slot kept empty. So,
+when nobody else calls, a moving listing is refreshed about once a width (once a second at 1 call/s)
+instead of every other slot: a poll that comes whenever it likes finds the next turn free.
 
 FAIR SHARES. Slots go first come, first served, so a budget shared by everybody in a project must
 stop one party from claiming them all: a session looping on a page (or four tabs of it at once)
@@ -96,10 +102,10 @@ TURNSTILE_SECONDS = 5
 ORDER_WAIT_SLOTS = 2
 # How many earlier slots a call looks at before going.
 ORDER_LOOKBACK = 2
-# Claim values: a call waiting for its turn, a call gone, the extra slot a late background call holds.
+# Claim values: a call waiting for its turn (or a late background call's hold on the next slot), a
+# call gone.
 WAITING = "waiting"
 SENT = "sent"
-SPACER = "spacer"
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,13 @@ class Party:
 def _width() -> float | None:
     rate = float(settings.API_RATE_PER_PROJECT)
     return 1.0 / rate if rate > 0 else None
+
+
+def budget_spacing() -> float:
+    """The shortest time between two calls of a project (seconds; 0 when metering is off): no
+    listing can be refreshed more often than this."""
+    width = _width()
+    return 0.0 if width is None else width * (1 + SEND_MARGIN)
 
 
 def _key(project_id: str, index: int) -> str:
@@ -140,10 +153,9 @@ def _release(project_id: str, *indexes: int) -> None:
         log.warning("budget: could not release slots %s of project %s", indexes, project_id, exc_info=True)
 
 
-def _mark_sent(project_id: str, width: float, index: int, *spacers: int) -> None:
-    values = {_key(project_id, index): SENT, **{_key(project_id, extra): SPACER for extra in spacers}}
+def _mark_sent(project_id: str, width: float, index: int) -> None:
     try:
-        cache.set_many(values, timeout=_claim_timeout(max((index, *spacers)), width))
+        cache.set(_key(project_id, index), SENT, timeout=_claim_timeout(index, width))
     except Exception:  # later calls then wait ORDER_WAIT_SLOTS for it, and go anyway
         log.warning("budget: could not mark slot %s of project %s", index, project_id, exc_info=True)
 
@@ -330,7 +342,10 @@ def _background_turn(project_id: str, width: float, max_wait: float) -> float:
     if sent is None:
         _release(project_id, *held)
         raise _exhausted(max_wait)
-    _mark_sent(project_id, width, *held)
+    _mark_sent(project_id, width, index)
+    if len(held) > 1:
+        # Nobody was waiting for the next slot: whoever claims it now goes a width after this call.
+        _release(project_id, *held[1:])
     return sent
 
 

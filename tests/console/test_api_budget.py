@@ -102,8 +102,41 @@ def test_a_user_waits_for_the_next_slot(settings, fake_sleep):
     pid = project()
     budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
     budget_acquire(project_id=pid, priority=Priority.USER)
-    (pause,) = fake_sleep.pauses
-    assert 0 < pause <= 20  # the start of the next free slot, at most two slots ahead
+    # The start of the next free slot (and the turnstile's spacing), at most two slots ahead.
+    assert 0 < sum(fake_sleep.pauses) <= 20
+
+
+def test_a_late_refresh_leaves_the_next_turn_to_whoever_comes(settings, fake_sleep):
+    # A moving listing is refreshed whenever a poll comes, seldom at a slot's very start. Nobody else
+    # calls: the next refresh, a width (and the turnstile's margin) later, goes too, instead of
+    # finding the next slot kept empty for nobody (a refresh every other second at 1 call/s).
+    settings.API_RATE_PER_PROJECT = 0.1  # slots of 10 s; the clock is 1.25 s into one
+    pid = project()
+    first = budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
+    fake_sleep.now = first + budget.budget_spacing() + 0.1  # 1.85 s into the next slot
+    second = budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
+    assert second - first >= budget.budget_spacing()
+    assert fake_sleep.pauses == []
+
+
+def test_after_a_late_refresh_a_user_goes_a_width_later_not_a_slot_later(settings, fake_sleep):
+    settings.API_RATE_PER_PROJECT = 0.1
+    settings.API_BUDGET_MAX_WAIT = 60
+    pid = project()
+    refresh = budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
+    user = budget_acquire(project_id=pid, priority=Priority.USER)
+    # The turnstile's spacing after the refresh, not the start of the slot after the next (20 s).
+    assert user - refresh == pytest.approx(budget.budget_spacing(), abs=0.1)
+
+
+def test_a_late_refresh_never_goes_ahead_of_a_user_waiting_for_the_next_slot(settings, fake_sleep):
+    settings.API_RATE_PER_PROJECT = 0.1
+    pid = project()
+    # A user's call holds the next slot (claimed, waiting for its turn): a refresh late into the
+    # current slot would push it later, so it does not go.
+    assert budget._claim(pid, math.floor(fake_sleep.now / 10) + 1, 10)
+    with pytest.raises(BudgetExhausted):
+        budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
 
 
 def test_a_user_gives_up_after_the_longest_wait(settings, fake_sleep):
