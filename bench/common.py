@@ -382,6 +382,42 @@ def htmx_headers(url: str, page: str) -> dict[str, str]:
     return {"HX-Request": "true", "HX-Current-URL": f"{url}{page}", "Accept": "*/*"}
 
 
+def follow_poller(
+    session: requests.Session,
+    url: str,
+    page: str,
+    html: str,
+    *,
+    until: float,
+    on_answer=None,
+) -> None:
+    """Poll as htmx 2 does the page's out-of-band poller, until it answers 286 or `until`
+    (time.monotonic()).
+
+    Every answer replaces the poller element (hx-swap-oob), and htmx starts the new element's
+    `every` timer when it processes it: the next poll goes `data-interval` after the answer came,
+    with the new URL. When an answer took longer than the old element's interval, that element's
+    timer had fired meanwhile and htmx queued one more request, sent as the answer lands.
+    `on_answer(reply, arrived)` sees every answer (arrived: time.time()).
+    """
+    poller = poller_of(html)
+    next_at = time.monotonic() + (poller[1] if poller else 0)
+    while poller and time.monotonic() < until:
+        time.sleep(max(0.0, next_at - time.monotonic()))
+        if time.monotonic() >= until:
+            break
+        sent = time.monotonic()
+        reply = session.get(url + poller[0], headers=htmx_headers(url, page), timeout=30)
+        arrived = time.monotonic()
+        if on_answer is not None:
+            on_answer(reply, time.time())
+        if reply.status_code == 286:
+            break
+        queued = arrived - sent >= poller[1]
+        poller = poller_of(reply.text) or poller
+        next_at = arrived if queued else arrived + poller[1]
+
+
 def account_new(emulator: EmulatorProcess, name: str) -> dict:
     token, project = token_for(emulator, name)
     return {

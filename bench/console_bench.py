@@ -51,7 +51,7 @@ from bench.common import (  # noqa: E402
     account_new,
     api_session,
     console_login,
-    htmx_headers,
+    follow_poller,
     machine,
     percentile,
     poller_of,
@@ -104,19 +104,12 @@ def console_tab(
     page = session.get(f"{url}/volumes/", timeout=30)
     with lock:
         tally[f"page {page.status_code}"] += 1
-    poller = poller_of(page.text)
-    next_at = time.monotonic() + (poller[1] if poller else 0)
-    while poller and time.monotonic() < until:
-        time.sleep(max(0.0, next_at - time.monotonic()))
-        if time.monotonic() >= until:
-            break
-        next_at += poller[1]  # htmx's `every` timer runs on, whatever the answer's time
-        reply = session.get(url + poller[0], headers=htmx_headers(url, "/volumes/"), timeout=30)
+
+    def counted(reply: requests.Response, _arrived: float) -> None:
         with lock:
             tally[f"poll {reply.status_code}"] += 1
-        if reply.status_code == 286:
-            break
-        poller = poller_of(reply.text) or poller
+
+    follow_poller(session, url, "/volumes/", page.text, until=until, on_answer=counted)
 
 
 def horizon_tab(api_url: str, token: str, ids: list[str], until: float, tally: Counter, lock) -> None:
@@ -229,10 +222,25 @@ def bench_budget(backend: Backend, args) -> dict:
 
 
 # --- 2. Freshness ----------------------------------------------------------------------------------
+# The first round's fixed beat, run in the same bench as the baseline: listings refreshed every 2 s
+# while they move, badges polled every 2 s whatever the listing's refresh.
+FIXED_BEAT = {"INVENTORY_ACTIVE_INTERVAL": "2", "BADGE_POLL_INTERVAL": "2", "BADGE_POLL_MIN_INTERVAL": "2"}
+FRESHNESS_VARIANTS = {
+    "fixed 2 s beat (first round: INVENTORY_ACTIVE_INTERVAL 2, polls every 2 s)": FIXED_BEAT,
+    "now (defaults: refresh at the budget's pace, polls timed for the refresh)": {},
+}
+
+
 def bench_freshness(backend: Backend, args) -> dict:
+    return {
+        label: freshness_run(backend, args, label, settings) for label, settings in FRESHNESS_VARIANTS.items()
+    }
+
+
+def freshness_run(backend: Backend, args, label: str, settings: dict[str, str]) -> dict:
     create_seconds = 10.0
     print(
-        f"freshness: {args.fresh_volumes} volumes ({create_seconds:g} s each),"
+        f"freshness, {label}: {args.fresh_volumes} volumes ({create_seconds:g} s each),"
         f" {args.fresh_sessions} sessions ...",
         flush=True,
     )
@@ -245,7 +253,7 @@ def bench_freshness(backend: Backend, args) -> dict:
         }
     ).start()
     backend.cache_clear()
-    server = ConsoleServer(backend, emulator).start()
+    server = ConsoleServer(backend, emulator, settings=settings).start()
     try:
         account = account_new(emulator, "fresh")
         sessions = [console_login(server.url, account) for _ in range(args.fresh_sessions)]
@@ -263,34 +271,27 @@ def bench_freshness(backend: Backend, args) -> dict:
                 # the emulator schedules the change at its own "now" + duration, between send and answer
                 changes[reply.json()["volume"]["id"]] = (sent + time.time()) / 2 + create_seconds
                 time.sleep(args.fresh_gap)
-        seen: list[float] = []
+        window_start = time.time()
+        seen: dict[str, list[float]] = {volume_id: [] for volume_id in changes}
         missed = Counter()
         lock = threading.Lock()
 
         def tab(session: requests.Session) -> None:
             time.sleep(random.uniform(0, 2))
             page = session.get(f"{server.url}/volumes/", timeout=30)
-            poller = poller_of(page.text)
             shown: dict[str, float] = {}
-            until = max(changes.values()) + 30
-            next_at = time.monotonic() + (poller[1] if poller else 0)
-            while poller and time.time() < until:
-                time.sleep(max(0.0, next_at - time.monotonic()))
-                next_at += poller[1]
-                reply = session.get(
-                    server.url + poller[0], headers=htmx_headers(server.url, "/volumes/"), timeout=30
-                )
-                at = time.time()
+
+            def badges(reply: requests.Response, arrived: float) -> None:
                 for volume_id, label in OOB_LABEL.findall(reply.text):
                     if label.strip() == "Available" and volume_id not in shown:
-                        shown[volume_id] = at
-                if reply.status_code == 286:
-                    break
-                poller = poller_of(reply.text) or poller
+                        shown[volume_id] = arrived
+
+            until = time.monotonic() + (max(changes.values()) + 30 - time.time())
+            follow_poller(session, server.url, "/volumes/", page.text, until=until, on_answer=badges)
             with lock:
-                for volume_id, change in changes.items():
+                for volume_id in changes:
                     if volume_id in shown:
-                        seen.append(shown[volume_id] - change)
+                        seen[volume_id].append(shown[volume_id])
                     else:
                         missed["not seen"] += 1
 
@@ -299,11 +300,43 @@ def bench_freshness(backend: Backend, args) -> dict:
             thread.start()
         for thread in threads:
             thread.join()
-        calls = project_stats(emulator, account["project_id"])["total"]
+        window_end = time.time()
+        log = emulator.hook("GET", f"/_emulator/log?project={account['project_id']}&limit=10000")["log"]
     finally:
         server.stop()
         emulator.stop()
-    return {"samples": seen, "missed": sum(missed.values()), "calls": calls}
+    # The console's calls in the window (the bench's own creates came before it), and when each of
+    # its volume listings started (the log's time is the answer's; minus the call's own duration).
+    console_calls = sorted(entry["time"] for entry in log if entry["time"] >= window_start)
+    refreshes = sorted(
+        entry["time"] - entry["duration_ms"] / 1000
+        for entry in log
+        if entry["method"] == "GET"
+        and entry["path"].endswith("/volumes/detail")
+        and entry["time"] >= window_start
+    )
+    samples, waits, deliveries = [], [], []
+    for volume_id, arrivals in seen.items():
+        change = changes[volume_id]
+        # The first refresh that started after the change saw it.
+        observed = next((at for at in refreshes if at >= change), None)
+        for arrived in arrivals:
+            samples.append(arrived - change)
+            if observed is not None and arrived >= observed:
+                waits.append(observed - change)
+                deliveries.append(arrived - observed)
+    gaps = [later - earlier for earlier, later in zip(refreshes, refreshes[1:], strict=False)]
+    span = max(1e-9, window_end - window_start)
+    return {
+        "samples": samples,
+        "waits": waits,
+        "deliveries": deliveries,
+        "missed": sum(missed.values()),
+        "calls": len(console_calls),
+        "rate": len(console_calls) / span,
+        "peak": calls_per_second({"times": console_calls}, span)[1],
+        "refresh_gap": statistics.median(gaps) if gaps else float("nan"),
+    }
 
 
 # --- 3. Page latency -------------------------------------------------------------------------------
@@ -481,7 +514,9 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
         "- Console: gunicorn (gthread, 2 workers x 4 threads, gunicorn.conf.py),"
         " console.settings_production,"
         f" {backend_kind}, on 127.0.0.1; the emulator in its own process (tests/emulator_process.py).",
-        "- Defaults: BADGE_POLL_INTERVAL 2 s, INVENTORY_ACTIVE_INTERVAL 2 s, API_RATE_PER_PROJECT 1.",
+        "- Defaults: API_RATE_PER_PROJECT 1, INVENTORY_ACTIVE_INTERVAL 1 s (at 1 call/s a moving listing"
+        " is refreshed every 1.05 s at most), BADGE_POLL_INTERVAL 2 s and BADGE_POLL_MIN_INTERVAL 0.5 s"
+        " (in between, a poller comes back just after its listing's next refresh).",
         "",
     ]
     if budget := results.get("budget"):
@@ -512,8 +547,10 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
             "",
             f"Ratio: the baseline asks for **{ratio:.0f}x** the console's calls at 1 call per row poll"
             f" (a lower bound; {ratio * low:.0f}-{ratio * high:.0f}x with Horizon's {low}-{high}"
-            " calls per row poll)."
-            f" Target >= 100x: **{_ok(ratio >= 100)}**.",
+            " calls per row poll). The console's calls no longer grow with tabs or rows: while something"
+            " moves it spends what the limit allows on fresh badges (section 2), at most 0.95 calls/s"
+            " (the turnstile's 1.05 s), so this ratio is the baseline's demand over that. (The first"
+            " round's target, >= 100x, was set when the console refreshed every 2 s: 0.48 calls/s.)",
             "",
             f"Console calls by path: {_fmt_counts(c['by_path'])}."
             f" Console answers: {_fmt_counts(c['tally'])}.",
@@ -521,7 +558,6 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
             "",
         ]
     if fresh := results.get("freshness"):
-        samples = fresh["samples"]
         lines += [
             "## 2. Badge freshness",
             "",
@@ -529,22 +565,61 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
             " each `creating` for exactly 10 s"
             f" (EMULATOR_SPEED 1); {args.fresh_sessions} sessions follow /volumes/ as htmx does. Freshness ="
             " arrival of the first poll answer whose out-of-band badge reads Available, minus the change"
-            " time (the create call's time + 10 s). Emulator limit off so the bench's own creates do not"
-            " use the project's budget; the console still paces itself to 1 call/s.",
+            " time (the create call's time + 10 s), per session and volume. Emulator limit off so the"
+            " bench's own creates do not use the project's budget; the console paces itself to 1 call/s"
+            " (its calls in the window are counted: calls/s, most in any 1 s). *wait for the refresh*:"
+            " from the change to the start of the first volume listing call after it (the emulator's"
+            " log); *refresh to badge*: from there to the badge's arrival (the call itself, the poll's"
+            " timing). Both variants in the same run, one after the other.",
             "",
+            "| beat | samples | median s | p95 s | max s | not seen | wait for the refresh p50 / p95 s |"
+            " refresh to badge p50 / p95 s | refresh every (p50 s) | console calls/s | most in 1 s |",
+            "|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|",
         ]
-        if samples:
-            median, p95 = statistics.median(samples), percentile(samples, 0.95)
+        medians = {}
+        for label, run in fresh.items():
+            samples = run["samples"]
+            if not samples:
+                lines.append(f"| {label} | 0 | - | - | - | {run['missed']} | - | - | - | - | - |")
+                continue
+            medians[label] = (statistics.median(samples), percentile(samples, 0.95))
+            waits, deliveries = run["waits"] or [float("nan")], run["deliveries"] or [float("nan")]
+            lines.append(
+                f"| {label} | {len(samples)} | {medians[label][0]:.2f} | {medians[label][1]:.2f} |"
+                f" {max(samples):.2f} | {run['missed']} |"
+                f" {statistics.median(waits):.2f} / {percentile(waits, 0.95):.2f} |"
+                f" {statistics.median(deliveries):.2f} / {percentile(deliveries, 0.95):.2f} |"
+                f" {run['refresh_gap']:.2f} | {run['rate']:.2f} | {run['peak']} |"
+            )
+        labels = list(fresh)
+        if len(medians) == 2:
+            (old_median, old_p95), (median, p95) = medians[labels[0]], medians[labels[1]]
             lines += [
-                "| samples | median s | p95 s | min s | max s | not seen | API calls | target |",
-                "|---:|---:|---:|---:|---:|---:|---:|---|",
-                f"| {len(samples)} | {median:.2f} | {p95:.2f} | {min(samples):.2f} | {max(samples):.2f} |"
-                f" {fresh['missed']} | {fresh['calls']} | median <= poll interval + 1 s (3.0 s):"
-                f" **{_ok(median <= 3.0)}** |",
+                "",
+                f"Now: median **{median:.2f} s**, p95 **{p95:.2f} s** ({median / old_median:.2f}x and"
+                f" {p95 / old_p95:.2f}x the fixed beat's {old_median:.2f} s / {old_p95:.2f} s)."
+                " Target median <= 1.0 s and p95 <= 2.0 s at 1 call/s:"
+                f" **{_ok(median <= 1.0 and p95 <= 2.0)}**.",
+                "",
+                "Where the time goes. A change waits for the next listing call that starts after it"
+                " (*wait for the refresh*), then for that answer to reach each tab (*refresh to badge*)."
+                " On the fixed beat both are up to 2 s: the listing is refreshed every 2 s (a refresh"
+                " that went mid-slot also kept the next slot empty, so background refreshes could not"
+                " go more often anyway), and each tab polls on its own 2 s beat, unrelated to the"
+                " refresh. Now a moving listing is refreshed as often as the budget allows (the"
+                " turnstile's 1.05 s at 1 call/s), and every poll answer times the next poll for just"
+                " after the listing is due again (POLL_LAG 0.1 s): the first poll to come makes the"
+                " refresh and the others, arriving with it, wait the few milliseconds it takes. What is"
+                " left is the wait for the refresh, uniform over a refresh interval, plus the listing"
+                " call's own time and the lag.",
+                "",
+                "What the API limit allows at best: one call per second per project, so with one moving"
+                " listing and nobody else calling, a refresh every 1.05 s; a change waits for it"
+                " uniformly: median 0.53 s, p95 1.00 s, plus the call's own time. A person's action in"
+                " the same project takes the next turn (a refresh never holds a slot ahead), and"
+                " several moving listings share the turns, each then refreshed less often.",
                 "",
             ]
-        else:
-            lines += ["No change was seen: **missed**.", ""]
     if latency := results.get("latency"):
         lines += [
             "## 3. Page latency",

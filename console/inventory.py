@@ -4,7 +4,10 @@ Pages and status badges never call the API for listings directly. They read a *l
 volumes, snapshots, backups, servers or images of a project in a region) from the shared Django
 cache, together with its age. When a listing is older than its refresh interval, exactly one
 request refreshes it: the one that wins `cache.add` on the listing's lock. Everybody else serves the
-current listing. So N tabs polling M rows cost at most one API call per listing per interval.
+current listing, or, a person's request finding it due while that refresh began less than
+REFRESH_WAIT ago, waits for the refresh to land (badge polls are timed for it: console.live). So N
+tabs polling M rows cost at most one API call per listing per interval. While something in a
+listing moves, that interval is as short as the project's call budget allows.
 
 Refreshes run with background priority: they take a budget slot only when one is free right now
 and never queue ahead of a user's action. A listing that was never fetched is loaded with the
@@ -49,6 +52,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from console import api
+from console.api.budget import budget_spacing
 from console.api.context import CloudContext, Priority
 from console.api.errors import ApiError, status_error
 from console.models import LifecycleEvent
@@ -73,6 +77,9 @@ RESOURCE_TYPES = {"volumes": "volume", "snapshots": "snapshot", "backups": "back
 HUNG_SECONDS = 10.0
 # A lock outlives any sane refresh (a hung refresher must not block refreshes forever).
 LOCK_SECONDS = 30
+# A reader that finds its listing due and somebody refreshing it waits for that answer (it is what
+# the reader came for: a badge poll timed for the refresh), unless that refresh began this long ago.
+REFRESH_WAIT = 0.5
 # How long a cached listing is kept at all (its age decides freshness, not this).
 KEEP_SECONDS = 24 * 3600
 
@@ -118,22 +125,36 @@ class Listing:
     def age(self, now: float | None = None) -> float | None:
         return None if self.fetched_at is None else max(0.0, (now or time.time()) - self.fetched_at)
 
-    @property
+    @cached_property
     def has_transitional(self) -> bool:
         return any(is_transitional(getattr(item, "status", None)) for item in self.items)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # What the cached properties computed is derived: it is not stored with the listing.
+        state = dict(self.__dict__)
+        state.pop("by_id", None)
+        state.pop("has_transitional", None)
+        return state
+
     def interval(self) -> float:
-        """Seconds between refreshes: short while something is changing, long when all is still."""
+        """Seconds between refreshes: short while something is changing, long when all is still.
+
+        While something changes, as short as the project's call budget allows (console.api.budget:
+        one call a width and a margin), however short INVENTORY_ACTIVE_INTERVAL is set."""
         if self.kind not in RESOURCE_TYPES:
             return settings.INVENTORY_STATIC_INTERVAL
         if self.stale or self.has_transitional:
-            return settings.INVENTORY_ACTIVE_INTERVAL
+            return max(float(settings.INVENTORY_ACTIVE_INTERVAL), budget_spacing())
         return settings.INVENTORY_IDLE_INTERVAL
 
-    def due(self, now: float) -> bool:
+    def next_refresh_at(self) -> float:
+        """When the listing is due (time.time(); see `due`)."""
         if self.fetched_at is None or self.stale:
-            return now >= self.retry_at
-        return now >= self.retry_at and now - self.fetched_at >= self.interval()
+            return self.retry_at
+        return max(self.retry_at, self.fetched_at + self.interval())
+
+    def due(self, now: float) -> bool:
+        return now >= self.next_refresh_at()
 
 
 def listing_key(ctx: CloudContext, kind: str) -> str:
@@ -164,6 +185,8 @@ def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listin
             return _refresh(ctx, kind, current)
         finally:
             cache.delete(lock)
+    if listing is not None and ctx.priority is Priority.USER:
+        return _refresh_awaited(key, lock, listing)
     if listing is None:
         # Someone else is loading the first listing: wait for it rather than calling again (a page
         # no longer than its own time for the cloud).
@@ -176,6 +199,18 @@ def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listin
             if listing is not None:
                 return listing
     return listing or Listing(kind)
+
+
+def _refresh_awaited(key: str, lock: str, listing: Listing) -> Listing:
+    """The listing once the refresh somebody else is making has landed (at most REFRESH_WAIT after
+    it began), else the one we have."""
+    while True:
+        began = cache.get(lock)
+        if began is None:
+            return cache.get(key) or listing
+        if time.time() - float(began) >= REFRESH_WAIT:
+            return listing
+        time.sleep(0.02)
 
 
 def listing_find(ctx: CloudContext, kind: str, item_id: str) -> Any | None:

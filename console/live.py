@@ -9,11 +9,19 @@ reload themselves. When nothing it follows is transitional any more it answers 2
 htmx polling; a terminal badge is rendered without any hx- attribute at all.
 
 Badges never call the API: however many tabs poll, the API sees one listing call per interval.
+
+WHEN A POLLER POLLS AGAIN: just after its listing's next refresh is due (`poll_interval`), not on a
+fixed beat. The first poll to come then makes the refresh; the others, arriving with it, wait the
+few milliseconds it takes (console.inventory) and answer with it too. So every tab shows a change
+as soon as the refresh that sees it has landed, instead of up to a poll interval later, and a tab
+polls about once per refresh, not more. While a listing is moving it is refreshed as often as the
+project's call budget allows (about once a second at 1 call/s), and its pollers follow that beat.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -30,6 +38,9 @@ from console.statuses import DELETED, status_info
 STOP_POLLING = 286
 # A poller follows at most this many resources (the URL stays short; a page shows at most a page).
 MAX_FOLLOWED = 200
+# A poll comes this long after its listing is due: the budget's turnstile has opened by then (the
+# listing's age counts from just before its call went), so the refresh it triggers finds its turn.
+POLL_LAG = 0.1
 
 
 def parse_followed(values: list[str]) -> dict[str, str]:
@@ -87,7 +98,7 @@ def poller_context(kind: str, statuses: dict[str, str], *, listing: Listing | No
         return None
     failure = listing.failure if listing is not None else None
     # Back off while the inventory cannot be refreshed (the API failing): poll 4x less often.
-    interval = settings.BADGE_POLL_INTERVAL * (4 if failure else 1)
+    interval = settings.BADGE_POLL_INTERVAL * 4 if failure else poll_interval(listing)
     stale = None
     if failure is not None:
         stale = {
@@ -100,3 +111,17 @@ def poller_context(kind: str, statuses: dict[str, str], *, listing: Listing | No
         "interval": interval,
         "stale": stale,
     }
+
+
+def poll_interval(listing: Listing | None) -> float:
+    """Seconds until a poller's next poll: POLL_LAG after its listing is next due, at least
+    BADGE_POLL_MIN_INTERVAL and at most BADGE_POLL_INTERVAL. A listing overdue (its refresh found no
+    turn in the call budget: a user's call went first) is tried again after the shortest pause."""
+    longest = float(settings.BADGE_POLL_INTERVAL)
+    shortest = min(longest, float(settings.BADGE_POLL_MIN_INTERVAL))
+    if listing is None or not listing.loaded:
+        return longest
+    until = listing.next_refresh_at() - time.time()
+    if until <= 0:
+        return shortest
+    return round(min(longest, max(shortest, until + POLL_LAG)), 2)

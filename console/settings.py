@@ -242,8 +242,9 @@ LOGGING = {
 }
 
 # --- Inventory: the shared, cached listings that pages and badges read ----------------------------
-# Seconds between refreshes of a listing while something in it is changing, and when all is still.
-INVENTORY_ACTIVE_INTERVAL = env_float("INVENTORY_ACTIVE_INTERVAL", 2.0)
+# Seconds between refreshes of a listing while something in it is changing (never shorter than the
+# call budget allows: 1.05 s at 1 call/s), and when all is still.
+INVENTORY_ACTIVE_INTERVAL = env_float("INVENTORY_ACTIVE_INTERVAL", 1.0)
 INVENTORY_IDLE_INTERVAL = env_float("INVENTORY_IDLE_INTERVAL", 30.0)
 # Servers and images change rarely.
 INVENTORY_STATIC_INTERVAL = env_float("INVENTORY_STATIC_INTERVAL", 300.0)
@@ -256,8 +257,10 @@ INVENTORY_FIRST_LOAD_WAIT = env_float("INVENTORY_FIRST_LOAD_WAIT", 10.0)
 # older listing is fetched again first, at most INVENTORY_LOOKUP_REFRESHES times a minute per session.
 INVENTORY_LOOKUP_FRESH = env_float("INVENTORY_LOOKUP_FRESH", 5.0)
 INVENTORY_LOOKUP_REFRESHES = env_int("INVENTORY_LOOKUP_REFRESHES", 3)
-# How often badges poll the console (never the API), in seconds.
+# How often badges poll the console (never the API), in seconds: just after their listing's next
+# refresh, at most BADGE_POLL_INTERVAL and at least BADGE_POLL_MIN_INTERVAL apart (console.live).
 BADGE_POLL_INTERVAL = env_float("BADGE_POLL_INTERVAL", 2.0)
+BADGE_POLL_MIN_INTERVAL = env_float("BADGE_POLL_MIN_INTERVAL", 0.5)
 
 # --- Request log (support.ApiCall) ---------------------------------------------------------------
 # Days of API calls kept; `manage.py prune_request_log` deletes older rows.
