@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.api.wire import JSON, DecodeError, body_format
+from support.models import ApiCall
 from tests.hostile_cloud import JSON_TYPE, Answer, HostileCloud
 
 pytestmark = pytest.mark.django_db
@@ -351,6 +352,16 @@ def hostile():
 
 
 @pytest.fixture
+def staff(db):
+    """Support staff, who read what the hostile cloud answered in the request log."""
+    from tests.support.conftest import MODEL_BACKEND, make_user
+
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user("helpdesk", staff_group=True), backend=MODEL_BACKEND)
+    return client
+
+
+@pytest.fixture
 def console(hostile, settings):
     hostile.reset()
     settings.IDENTITY_URL = hostile.identity_url
@@ -373,7 +384,7 @@ def fresh_inventory() -> None:
 # sets its own answers and starts from an empty inventory.
 @settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(world=worlds())
-def test_every_page_survives_any_cloud_answer(console, hostile, world):
+def test_every_page_survives_any_cloud_answer(console, staff, hostile, world):
     hostile.answers.clear()
     hostile.answers.update(world.answers)
     fresh_inventory()
@@ -391,6 +402,12 @@ def test_every_page_survives_any_cloud_answer(console, hostile, world):
                 assert not response["Location"].startswith("/login/"), (
                     "the hostile answers must not end the login"
                 )
+    # What the cloud answered (fault messages, statuses, request ids) as support staff see it.
+    calls = list(ApiCall.objects.order_by("-id").values_list("id", flat=True)[:3])
+    for path in ["/support/?q=req-hostile"] + [
+        f"/support/calls/{pk}/{page}" for pk in calls for page in ("", "export.json")
+    ]:
+        assert staff.get(path).status_code == 200, path
     for path, key in LIST_PAGES.items():
         if key is not None and not usable(world.answers[key], key):
             page = console.get(path).content.decode()
