@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
 from django.http import QueryDict
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from console.api.errors import (
     ApiError,
@@ -130,3 +134,15 @@ def breadcrumbs(*parts: str) -> dict:
         raise template.TemplateSyntaxError("breadcrumbs takes (label, url) pairs and then the page's label")
     trail = [(parts[index], parts[index + 1]) for index in range(0, len(parts) - 1, 2)]
     return {"trail": trail, "current": parts[-1]}
+
+
+@register.inclusion_tag("components/when.html")
+def when(value: datetime | None, seconds: bool = False) -> dict:
+    """A moment as every page shows it, `{% when volume.created_at %}`: the date and time with its
+    zone, and how long ago ("2026-05-01 14:03 UTC (5 minutes ago)"); `seconds=True` for a timeline.
+    None (the API gave no date) is a dash."""
+    if value is None:
+        return {"value": None}
+    elapsed = (timezone.now() - value).total_seconds()
+    ago = "less than a minute ago" if elapsed < 60 else f"{timesince(value, depth=1)} ago"
+    return {"value": value, "format": "Y-m-d H:i:s" if seconds else "Y-m-d H:i", "ago": ago}
