@@ -8,6 +8,7 @@ requests the list and the detail page answer with the region that asked (`hx-tar
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -116,6 +117,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         "stale_failure": listing.failure if listing.loaded else None,
         "poller": live.poller_context("snapshots", {s.id: s.status for s in page}, listing=listing),
     }
+    context["quota_blocked"] = quota_usage(ctx).blocked_reason
     if request.htmx and request.htmx.target == "snapshot-results":
         return render(request, "snapshots/_results.html", context)
     return render(request, "snapshots/list.html", context)
@@ -141,6 +143,8 @@ def snapshot_detail(request: HttpRequest, snapshot_id: str) -> HttpResponse:
         "made_from": selectors.volumes_from_snapshot(snapshot_id=snapshot.id, volumes=volumes.items),
         "can_delete": snapshot.status in selectors.DELETABLE,
         "can_use": snapshot.status == "available",
+        "use_url": "/volumes/create/?" + urlencode({"snapshot_id": snapshot.id}),
+        "quota_blocked": quota_usage(ctx).blocked_reason,
         "timeline": timeline,
         "failed_while": selectors.failed_while(timeline),
         "poller": live.poller_context(

@@ -295,15 +295,24 @@ def volume_actions(
     edit_url: str,
     delete_url: str,
     has_snapshots: bool,
+    quota_blocked: str = "",
 ) -> list[Action]:
-    """The actions of the detail page, each with why it is not possible now."""
+    """The actions of the detail page, each with why it is not possible now. `quota_blocked`
+    (console.quota.QuotaUsage.blocked_reason) disables what a full quota would refuse."""
     info = status_info(volume.status)
     status = volume.status
     label = info.label.lower()
     available = status == "available"
+    quota_full = f"The quota is full: {quota_blocked} Delete what you no longer need, or ask for more quota."
 
     def only_available(what: str) -> str:
         return "" if available else f"Only an available volume can be {what}; this one is {label}."
+
+    def counted(what: str) -> tuple[bool, str]:
+        """Allowed, and why not, of an action that makes a volume or a snapshot (quota-counted)."""
+        if not available:
+            return False, only_available(what)
+        return (False, quota_full) if quota_blocked else (True, "")
 
     actions = [
         Action(
@@ -317,8 +326,7 @@ def volume_actions(
             "snapshot",
             "Take snapshot",
             "/snapshots/create/?" + urlencode({"volume_id": volume.id}),
-            available,
-            only_available("snapshotted"),
+            *counted("snapshotted"),
         ),
         Action(
             "backup",
@@ -331,8 +339,7 @@ def volume_actions(
             "clone",
             "Create volume from it",
             "/volumes/create/?" + urlencode({"source_volid": volume.id}),
-            available,
-            only_available("cloned"),
+            *counted("cloned"),
         ),
         Action(
             "attach",

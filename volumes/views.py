@@ -143,6 +143,7 @@ def volume_list(request: HttpRequest) -> HttpResponse:
         "age": volumes.age(),
         "bulk_max": BULK_MAX,
     }
+    context["quota_blocked"] = quota_usage(ctx).blocked_reason
     if _htmx_target(request) == "volume-list":
         return render(request, "volumes/_list_region.html", context)
     return render(request, "volumes/list.html", context)
@@ -196,6 +197,7 @@ def _detail_context(request: HttpRequest, volume: Volume) -> dict:
             edit_url=reverse("volumes:edit", args=[volume.id]),
             delete_url=reverse("volumes:delete", args=[volume.id]),
             has_snapshots=bool(own_snapshots),
+            quota_blocked=quota_usage(ctx).blocked_reason,
         ),
         "timeline": timeline_for(ctx, resource_type="volume", resource_id=volume.id),
         "metadata": volume_metadata_shown(volume),
