@@ -11,7 +11,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
-# An action may wait API_BUDGET_MAX_WAIT (10 s) for its turn, then API_READ_TIMEOUT (20 s).
+# An action may wait API_BUDGET_MAX_WAIT (10 s) for its turn; its call ends by API_CALL_DEADLINE (30 s).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 20
 # Longer than the badge poll interval (2 s), so a tab's next poll reuses its connection instead of
