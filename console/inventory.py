@@ -13,6 +13,19 @@ Refreshes run with background priority: they take a budget slot only when one is
 and never queue ahead of a user's action. A listing that was never fetched is loaded with the
 user's priority (the page has nothing else to show).
 
+TURNS AMONG LISTINGS. Free slots are few (1 call/s for the whole project), and every page reads its
+listings in the same order, so "whoever reads first refreshes first" let the listings read first
+take every free slot: after an outage the backups listing, read last on the overview, waited 7.5
+minutes for a turn while the volumes listing (due every 2 s while a badge moves) got them all. So a
+reader that finds its listing due first records that the listing *wants* a refresh (a small cache
+key per listing, keeping the moment it first became wanted), and the background turn goes to the
+listing that has wanted one longest among those sharing its call budget: the reader refreshes that
+one on its behalf when it is not its own (its own is served as it is, still due, and its turn
+comes). A want ends with the refresh, succeeded or failed. So every due listing gets a turn within
+as many turns as there are listings sharing its budget, whatever reads what. After a failure a
+listing waits before trying again (2, 4, 8 ... s), but never longer than half its interval (nor a
+minute), so that, once the cloud is back, every listing is fetched again within its interval.
+
 Every status change a refresh observes is stored as a `LifecycleEvent`, with the request id of
 the call that showed it; so is every change caused by the console's own actions.
 
@@ -75,6 +88,11 @@ RESOURCE_TYPES = {"volumes": "volume", "snapshots": "snapshot", "backups": "back
 # After a page's refresh was cut off because the cloud did not answer, pages wait no more for that
 # cloud (its endpoint) for this long.
 HUNG_SECONDS = 10.0
+# Background turns are shared among the listings whose calls share one call budget: all of them
+# while Block Storage and Compute calls count against one budget per project.
+TURN_GROUPS = (tuple(LOADERS),)
+# A want nobody renews and no refresh ends lapses after this.
+WANT_SECONDS = 120
 # A lock outlives any sane refresh (a hung refresher must not block refreshes forever).
 LOCK_SECONDS = 30
 # A reader that finds its listing due and somebody refreshing it waits for that answer (it is what
@@ -169,22 +187,75 @@ def _hung_key(ctx: CloudContext) -> str:
 
 
 def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listing:
-    """The project's listing of `kind`, refreshed first if it is due and nobody else is on it."""
+    """The project's listing of `kind`, refreshed first if it is due, it is its turn (see the
+    module's docstring) and nobody else is on it."""
     key = listing_key(ctx, kind)
     listing: Listing | None = cache.get(key)
     now = time.time()
     if not refresh or (listing is not None and not listing.due(now)):
         return listing or Listing(kind)
+    if listing is not None and listing.loaded:
+        turn = _turn(ctx, kind, now)
+        if turn != kind:
+            _refresh_single(ctx, turn, None, behalf=True)  # for the listing that has waited longest
+            return listing
+    return _refresh_single(ctx, kind, listing)
+
+
+def _want_key(ctx: CloudContext, kind: str) -> str:
+    return listing_key(ctx, kind) + ":want"
+
+
+def _turn(ctx: CloudContext, kind: str, now: float) -> str:
+    """Record that `kind` wants a refresh; return the kind whose turn it is (the longest wanted of
+    its turn group). A cache failure makes it `kind`'s turn, as before turns existed."""
+    group = next(group for group in TURN_GROUPS if kind in group)
+    try:
+        cache.add(_want_key(ctx, kind), now, WANT_SECONDS)
+        wants = cache.get_many([_want_key(ctx, other) for other in group])
+    except Exception:
+        log.warning(
+            "inventory: could not read the refresh turns of project %s", ctx.project_id, exc_info=True
+        )
+        return kind
+    waiting = [
+        (wants[_want_key(ctx, other)], position, other)
+        for position, other in enumerate(group)
+        if _want_key(ctx, other) in wants
+    ]
+    return min(waiting)[2] if waiting else kind
+
+
+def _want_done(ctx: CloudContext, kind: str) -> None:
+    try:
+        cache.delete(_want_key(ctx, kind))
+    except Exception:  # it lapses after WANT_SECONDS
+        log.warning("inventory: could not end the refresh want of %s", kind, exc_info=True)
+
+
+def _refresh_single(
+    ctx: CloudContext, kind: str, listing: Listing | None, *, behalf: bool = False
+) -> Listing:
+    """Refresh the listing (last read as `listing`) if it is still due and nobody else is on it
+    (single flight). `behalf`: a refresh for another page's listing, only of one already loaded
+    (never a first load with this page's priority), and nobody waits for it."""
+    key = listing_key(ctx, kind)
+    now = time.time()
     lock = key + ":lock"
     if cache.add(lock, now, LOCK_SECONDS):
         try:
             # Re-read under the lock: another process may have refreshed in between.
             current: Listing | None = cache.get(key)
             if current is not None and not current.due(time.time()):
+                _want_done(ctx, kind)
                 return current
+            if behalf and (current is None or not current.loaded):
+                return current or Listing(kind)
             return _refresh(ctx, kind, current)
         finally:
             cache.delete(lock)
+    if behalf:
+        return listing or Listing(kind)
     if listing is not None and ctx.priority is Priority.USER:
         return _refresh_awaited(key, lock, listing)
     if listing is None:
@@ -344,7 +415,7 @@ def _refresh(
             raise  # a lookup (listing_find): the person asking sees why (calls waiting, no turn)
         if not first_load:
             # No free turn in the call budget right now: nothing failed. Serve what we have; the
-            # listing stays due, so the next reader tries again.
+            # listing stays due (and wanted), so the next reader tries again.
             return previous
         # A first load that found no turn within the user's wait: the page has nothing to show.
         failure = RefreshFailure(message=error.message, request_id="", at=now, status=None, fault=error.fault)
@@ -352,7 +423,6 @@ def _refresh(
     except ApiError as error:
         base = previous or Listing(kind)
         failures = base.failures + 1
-        # Back off after failures: 2, 4, 8 ... at most 60 s.
         message = error.message
         if isinstance(error, api.Timeout) and left is not None:
             # No answer while a person waits: pages stop waiting for this cloud for a while.
@@ -362,15 +432,18 @@ def _refresh(
         failure = RefreshFailure(
             message=message, request_id=error.request_id or "", at=now, status=error.status, fault=error.fault
         )
-        updated = dataclasses.replace(
-            base, failure=failure, retry_at=now + min(60.0, 2.0**failures), failures=failures
-        )
+        # Back off after failures: 2, 4, 8 ... s, at most half the listing's interval (so that it is
+        # fetched again within its interval once the cloud is back) and at most a minute.
+        pause = min(60.0, 2.0**failures, base.interval() / 2)
+        updated = dataclasses.replace(base, failure=failure, retry_at=now + pause, failures=failures)
+        _want_done(ctx, kind)
         log.warning("inventory refresh of %s failed: %s (request %s)", kind, error.message, error.request_id)
         cache.set(listing_key(ctx, kind), updated, KEEP_SECONDS)
         return updated
     request_id = request_ids[-1] if request_ids else ""
     listing = Listing(kind, items, fetched_at=now, request_id=request_id)
     cache.set(listing_key(ctx, kind), listing, KEEP_SECONDS)
+    _want_done(ctx, kind)
     if kind in RESOURCE_TYPES:
         _record_changes(ctx, kind, previous, listing)
     return listing
