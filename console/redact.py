@@ -33,19 +33,24 @@ SUBSTITUTE = "********************"
 # Shorter values are not hidden by value (a 3-letter password would blank out every "the").
 MIN_SECRET = 6
 
-_noted: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("secrets", default=frozenset())
+# The most recent secrets a thread keeps: a request notes two or three; a Celery worker's thread, which
+# no middleware resets, notes one token per watch step and must not gather them all.
+KEEP_NOTED = 16
+
+_noted: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("secrets", default=())
 
 
 def secret_note(*values: Any) -> None:
     """Remember secrets seen while serving this request (or running this task)."""
-    new = {value for value in values if isinstance(value, str) and len(value) >= MIN_SECRET}
-    if new - _noted.get():
-        _noted.set(_noted.get() | new)
+    noted = _noted.get()
+    new = tuple(v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET and v not in noted)
+    if new:
+        _noted.set((*noted, *new)[-KEEP_NOTED:])
 
 
 def secrets_forget() -> None:
     """A new request starts with no secrets noted (threads serve one request after another)."""
-    _noted.set(frozenset())
+    _noted.set(())
 
 
 def secrets_of(request: Any = None) -> set[str]:

@@ -109,3 +109,25 @@ def test_a_404_is_the_consoles_page_not_a_list_of_url_patterns(client_in, debug,
             assert detail not in page, (path, detail)
     assert "Not found: /no-such-page/ (no URL pattern matches)" in caplog.text
     assert client_in.get("/volumes").status_code == 301  # CommonMiddleware still adds the slash
+
+
+@pytest.mark.django_db
+def test_a_long_lived_thread_keeps_only_its_recent_secrets():
+    """A Celery worker's thread is never reset by a request: it notes one token per watch step, and
+    must keep a bounded few (the latest), not every token it ever sent."""
+    import threading
+
+    from console import redact
+
+    kept: list[set[str]] = []
+
+    def worker() -> None:
+        for number in range(1000):
+            redact.secret_note(f"token-number-{number:04d}")
+        kept.append(redact.secrets_of())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert kept[0] == {f"token-number-{number:04d}" for number in range(1000 - redact.KEEP_NOTED, 1000)}
+    assert redact.redact("sent token-number-0999", kept[0]) == "sent ********************"
