@@ -154,11 +154,19 @@ class SecretLogFilter(logging.Filter):
         secrets = secrets_of(getattr(record, "request", None))
         if not secrets:
             return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: logging reports it itself
-            return True
-        record.msg, record.args = redact(message, secrets), ()
+        if isinstance(record.args, dict):
+            # Named arguments (gunicorn's access atoms, which console.jsonlog keeps as fields of the
+            # JSON line, leaving the query string out): redacted where they are, not flattened into
+            # a message that would lose the fields and carry the query string.
+            for key, value in list(record.args.items()):
+                if isinstance(value, str):
+                    record.args[key] = redact(value, secrets)
+        else:
+            try:
+                message = record.getMessage()
+            except Exception:  # a broken format string: logging reports it itself
+                return True
+            record.msg, record.args = redact(message, secrets), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

@@ -64,7 +64,7 @@ def test_the_production_values():
         "True",
         "True",
         "django.contrib.sessions.backends.cached_db",
-        "django.core.cache.backends.redis.RedisCache",
+        "console.cache.RedisCache",
         "redis://127.0.0.1:6379/0",
         "whitenoise.storage.CompressedManifestStaticFilesStorage",
         "None",
@@ -119,3 +119,29 @@ def test_gunicorn_access_lines_are_json_without_query_strings():
         "rid-1",
     )
     assert "secret" not in line
+
+
+def test_access_lines_of_a_logged_in_request_keep_their_fields(settings):
+    # A logged-in request notes its token and session key (console.redact): the secret filter on
+    # the handler must not flatten the access line into its text (fields lost, query string shown).
+    from console.redact import SecretLogFilter, secret_note, secrets_forget
+
+    token = "gAAAAA-a-token-of-the-cloud"
+    atoms = {"m": "GET", "U": "/live/volumes/", "q": "s=vol-1%3Acreating", "s": 200, "M": 7, "B": 10}
+    atoms["{x-request-id}o"] = "rid-2"
+    atoms["h"] = f"127.0.0.1 {token}"  # a secret where no secret belongs is still hidden
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%(m)s %(U)s?%(q)s", atoms, None)
+    secret_note(token)
+    try:
+        assert SecretLogFilter().filter(record)
+    finally:
+        secrets_forget()
+    line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert (entry["path"], entry["status"], entry["duration_ms"], entry["request_id"]) == (
+        "/live/volumes/",
+        200,
+        7,
+        "rid-2",
+    )
+    assert "vol-1" not in line and token not in line
