@@ -130,7 +130,8 @@ def cache_from_url(url: str) -> dict:
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     if parsed.scheme in {"redis", "rediss"}:
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        # Django's, reusing one Redis client per connection pool (console/cache.py).
+        return {"BACKEND": "console.cache.RedisCache", "LOCATION": url}
     if parsed.scheme == "locmem":
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": parsed.netloc}
     raise ImproperlyConfigured(f"CACHE_URL has an unsupported scheme: {parsed.scheme!r}.")
