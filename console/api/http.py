@@ -41,7 +41,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from console.api.budget import Party, budget_acquire
+from console.api.budget import Party, budget_acquire, budget_sending
 from console.api.context import CloudContext
 from console.api.errors import (
     ApiError,
@@ -270,9 +270,10 @@ def request(
     last_error: ApiError | None = None
     deadline = _call_deadline()
     while True:
+        turn: float | None = None
         if service != IDENTITY:
             try:
-                budget_acquire(
+                turn = budget_acquire(
                     project_id=ctx.project_id,
                     priority=ctx.priority,
                     party=Party(session=ctx.session_key, user=ctx.user_id),
@@ -295,6 +296,7 @@ def request(
                 decode=decode,
                 attempt=attempt,
                 deadline=deadline,
+                turn=turn,
             )
         except (ConnectionFailed, ServerError, OverLimit) as failed:
             pause = _retry_pause(failed, attempt)
@@ -435,6 +437,7 @@ def _send(
     decode: Decoder | None,
     attempt: int,
     deadline: float | None = None,
+    turn: float | None = None,
 ) -> Reply:
     headers = {"Accept": fmt.media_type, "User-Agent": USER_AGENT}
     if body is not None:
@@ -451,6 +454,8 @@ def _send(
     error: ApiError | None = None
     data: Any = None
     with _Cutoff(remaining) as cutoff:
+        if turn is not None:
+            budget_sending(project_id=ctx.project_id, turn=turn)  # the budget counts from now if late
         try:
             response = _session().request(
                 method,

@@ -139,6 +139,20 @@ def test_a_late_refresh_never_goes_ahead_of_a_user_waiting_for_the_next_slot(set
         budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
 
 
+def test_a_call_held_after_its_turn_spaces_the_next_from_when_it_really_left(settings, fake_sleep):
+    # A busy process may hold a thread between its turn and its socket: the cloud must not see the
+    # next call any sooner after it than the spacing, or it refuses it (413).
+    settings.API_RATE_PER_PROJECT = 1
+    settings.API_BUDGET_MAX_WAIT = 60
+    pid = project()
+    turn = budget_acquire(project_id=pid, priority=Priority.USER)
+    fake_sleep.now += 0.4  # the thread was held that long before its bytes went out
+    budget.budget_sending(project_id=pid, turn=turn)
+    sent = fake_sleep.now
+    following = budget_acquire(project_id=pid, priority=Priority.USER)
+    assert following - sent >= budget.budget_spacing() - 1e-6
+
+
 def test_a_user_gives_up_after_the_longest_wait(settings, fake_sleep):
     settings.API_RATE_PER_PROJECT = 0.1
     settings.API_BUDGET_MAX_WAIT = 0.5
