@@ -312,16 +312,10 @@ class ConsoleServer:
         raise SystemExit("the console did not start within 60 s")
 
     def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        return [int(pid) for pid in children]
+        return children_of(self.proc.pid)
 
     def worker_rss_mib(self) -> list[float]:
-        sizes = []
-        for pid in self.worker_pids():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    sizes.append(int(line.split()[1]) / 1024)
-        return sizes
+        return [process_rss_mib(pid) for pid in self.worker_pids()]
 
     def access_durations(self) -> dict[str, float]:
         """X-Request-Id -> server time in ms, from gunicorn's JSON access lines (console.jsonlog)."""
@@ -334,6 +328,14 @@ class ConsoleServer:
                 durations[entry["request_id"]] = float(entry["duration_ms"])
         return durations
 
+    def access_entries(self) -> list[dict]:
+        """gunicorn's JSON access lines: path, status, duration_ms, request_id of every answer."""
+        return [
+            json.loads(line)
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if '"gunicorn.access"' in line
+        ]
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -342,6 +344,82 @@ class ConsoleServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+
+def process_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@dataclass
+class CeleryStack:
+    """A Celery worker (prefork, `concurrency` processes) and beat for the console, as `make run-prod`
+    starts them, on the backend's Redis (the broker) and database."""
+
+    backend: Backend
+    emulator: EmulatorProcess
+    settings: dict[str, str] = field(default_factory=dict)
+    concurrency: int = 2
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self) -> CeleryStack:
+        env = self.backend.environment({"IDENTITY_URL": self.emulator.identity_url, **self.settings})
+        var = Path(self.backend.tmp.name)
+        self.log_path = var / "celery.log"
+        commands = [
+            [str(BIN / "celery"), "-A", "console", "worker", "--concurrency", str(self.concurrency),
+             "--loglevel", "WARNING", "--hostname", f"bench-{os.getpid()}@%h"],
+            [str(BIN / "celery"), "-A", "console", "beat", "--loglevel", "WARNING",
+             "--schedule", str(var / "celerybeat-schedule")],
+        ]  # fmt: skip
+        with open(self.log_path, "ab") as log:
+            for command in commands:
+                self.procs.append(
+                    subprocess.Popen(
+                        command,
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(proc.poll() is not None for proc in self.procs):
+                raise SystemExit(f"celery exited early:\n{self.log_path.read_text()}")
+            if len(children_of(self.procs[0].pid)) >= self.concurrency:
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit("the Celery worker did not start its processes within 60 s")
+
+    def worker_pids(self) -> list[int]:
+        """The worker's main process and its pool processes."""
+        return [self.procs[0].pid, *children_of(self.procs[0].pid)]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 # --- a browser-like session ---------------------------------------------------------------------------

@@ -61,6 +61,7 @@ from bench.common import (  # noqa: E402
     wait_until_available,
     which,
 )
+from bench.many_projects import bench_projects, report_projects  # noqa: E402
 
 HORIZON_INTERVAL = 2.5
 HORIZON_CALLS_PER_ROW_POLL = (4, 7)  # DESIGN.md: Horizon's row refresh costs ~4-7 backend calls
@@ -703,7 +704,19 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
             " machine's other load: the ratio is the figure to compare.",
             "",
         ]
+    if projects := results.get("projects"):
+        lines += report_projects(projects, args, _ok)
     return "\n".join(lines)
+
+
+RUNNERS = {
+    "budget": bench_budget,
+    "freshness": bench_freshness,
+    "latency": bench_latency,
+    "throughput": bench_throughput,
+    "projects": bench_projects,
+}
+SECTIONS = list(RUNNERS)
 
 
 def _ok(met: bool) -> str:
@@ -723,8 +736,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=["budget", "freshness", "latency", "throughput"],
-        default=["budget", "freshness", "latency", "throughput"],
+        choices=SECTIONS,
+        default=SECTIONS,
     )
     parser.add_argument("--sessions", type=int, default=10, help="budget: browser-like sessions")
     parser.add_argument("--volumes", type=int, default=20, help="budget: transitional volumes")
@@ -742,6 +755,10 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=int, default=10)
     parser.add_argument("--load-rounds", type=int, default=5)
     parser.add_argument("--python-client", action="store_true", help="throughput: no wrk")
+    parser.add_argument("--projects", type=int, default=20, help="projects: how many")
+    parser.add_argument("--project-tabs", type=int, default=10, help="projects: tabs per project")
+    parser.add_argument("--project-volumes", type=int, default=50, help="projects: moving volumes each")
+    parser.add_argument("--projects-seconds", type=int, default=120, help="projects: window (issue: 300)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
     args = parser.parse_args()
 
@@ -750,7 +767,7 @@ def main() -> None:
     results = {}
     try:
         for name in args.only:
-            results[name] = globals()[f"bench_{name}"](backend, args)
+            results[name] = RUNNERS[name](backend, args)
     finally:
         backend.stop()
     text = report(results, args, backend.kind, time.monotonic() - began)
