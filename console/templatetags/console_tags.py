@@ -144,5 +144,5 @@ def when(value: datetime | None, seconds: bool = False) -> dict:
     if value is None:
         return {"value": None}
     elapsed = (timezone.now() - value).total_seconds()
-    ago = "less than a minute ago" if elapsed < 60 else f"{timesince(value, depth=1)} ago"
+    ago = "just now" if elapsed < 60 else f"{timesince(value, depth=1)} ago"
     return {"value": value, "format": "Y-m-d H:i:s" if seconds else "Y-m-d H:i", "ago": ago}
