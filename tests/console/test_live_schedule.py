@@ -64,13 +64,17 @@ def poller(html: str) -> tuple[str, float]:
 
 def test_a_poller_comes_back_when_its_listing_is_next_refreshed_not_on_a_fixed_beat(settings, emulator_slow):
     client, _ = logged_in(settings, emulator_slow)
+    # The page's first loads of its listings go at once (no pacing), so that the page's own time for
+    # the cloud (INVENTORY_PAGE_WAIT) is not spent waiting for turns.
+    settings.API_RATE_PER_PROJECT = 0
     ctx = context_of(client)
     volume = api.volume_create(ctx, size=1, display_name="moving")
     page = client.get("/volumes/")
     url, interval = poller(page.content.decode())
-    # The page loaded the listing just now; it is next due a budget's width later (1.05 s): the
-    # poller comes then (and a little after), not BADGE_POLL_INTERVAL (2 s) later.
+    # The page loaded the listing just now; it is next due INVENTORY_ACTIVE_INTERVAL (1 s) later:
+    # the poller comes then (and a little after), not BADGE_POLL_INTERVAL (2 s) later.
     assert interval < settings.BADGE_POLL_INTERVAL
+    settings.API_RATE_PER_PROJECT = 1
     listing = listing_get(ctx, "volumes", refresh=False)
     assert volume.id in listing.by_id
     # A poll that finds its listing overdue (its refresh found no turn: the turnstile is closed by
