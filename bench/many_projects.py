@@ -135,6 +135,7 @@ def bench_projects(backend: Backend, args) -> dict:
         cpu_before = {label: process_cpu_seconds(pid) for label, pid in processes.items()}
         own_before = os.times()
         rss_max = dict.fromkeys(processes, 0.0)
+        load_before = Path("/proc/loadavg").read_text().split()[0]
         start = time.time()
         until = time.monotonic() + seconds
 
@@ -205,6 +206,7 @@ def bench_projects(backend: Backend, args) -> dict:
             thread.join()
         end = time.time()
         elapsed = end - start
+        load = (load_before, Path("/proc/loadavg").read_text().split()[0])
         cpu = {
             label: (process_cpu_seconds(pid) - cpu_before[label]) / elapsed
             for label, pid in processes.items()
@@ -268,6 +270,7 @@ def bench_projects(backend: Backend, args) -> dict:
         "closest": closest,
         "polls": polls,
         "poll_server": poll_server,
+        "load": load,
     }
 
 
@@ -314,6 +317,8 @@ def report_projects(result: dict, args, ok) -> list[str]:
         " through /login/, half of them on the list's first page and half on its second, following the"
         " page's poller as htmx does; one person per project renames a volume through its edit form"
         f" every {ACTION_EVERY:.0f} s (a call with a person waiting, and a watch for the Celery worker)."
+        f" The machine's load average (1 min) was {result['load'][0]} at the start and {result['load'][1]}"
+        " at the end (it is shared: other work ran too)."
         " Emulator limit on: 1 call/s per project and API. Calls counted by the emulator per project: p50"
         f" and max over {WINDOW:.0f} s windows, most in any 1 s.",
         "",

@@ -21,6 +21,7 @@ project's call budget allows (about once a second at 1 call/s), and its pollers 
 from __future__ import annotations
 
 import json
+import random
 import time
 from datetime import UTC, datetime
 
@@ -41,6 +42,10 @@ MAX_FOLLOWED = 200
 # A poll comes this long after its listing is due: the budget's turnstile has opened by then (the
 # listing's age counts from just before its call went), so the refresh it triggers finds its turn.
 POLL_LAG = 0.1
+# ... and, each answer drawing anew, up to this much later: a project's tabs do not all come at the
+# same instant, so the first makes the refresh and most others come once it has landed, instead of
+# each holding a server thread while they wait for it (10 tabs of 20 projects held every thread).
+POLL_SPREAD = 0.2
 
 
 def parse_followed(values: list[str]) -> dict[str, str]:
@@ -114,9 +119,10 @@ def poller_context(kind: str, statuses: dict[str, str], *, listing: Listing | No
 
 
 def poll_interval(listing: Listing | None) -> float:
-    """Seconds until a poller's next poll: POLL_LAG after its listing is next due, at least
-    BADGE_POLL_MIN_INTERVAL and at most BADGE_POLL_INTERVAL. A listing overdue (its refresh found no
-    turn in the call budget: a user's call went first) is tried again after the shortest pause."""
+    """Seconds until a poller's next poll: POLL_LAG (plus up to POLL_SPREAD) after its listing is
+    next due, at least BADGE_POLL_MIN_INTERVAL and at most BADGE_POLL_INTERVAL. A listing overdue (its
+    refresh found no turn in the call budget: a user's call went first) is tried again after the
+    shortest pause."""
     longest = float(settings.BADGE_POLL_INTERVAL)
     shortest = min(longest, float(settings.BADGE_POLL_MIN_INTERVAL))
     if listing is None or not listing.loaded:
@@ -124,4 +130,5 @@ def poll_interval(listing: Listing | None) -> float:
     until = listing.next_refresh_at() - time.time()
     if until <= 0:
         return shortest
-    return round(min(longest, max(shortest, until + POLL_LAG)), 2)
+    lag = POLL_LAG + random.uniform(0.0, POLL_SPREAD)  # noqa: S311 - spreading polls, not a secret
+    return round(min(longest, max(shortest, until + lag)), 2)
