@@ -22,10 +22,11 @@ under the fair-budget test's load on 2 CPUs); it costs 5 % of the rate at most.
 
 LATE SENDS. The turnstile counts from when a call passed it. A thread of a busy process may be held
 between the turnstile and its socket for much longer than the margin (the many-projects bench on a
-loaded 2-CPU machine: the cloud once saw a refresh 0.62 s after a person's call, and refused it). So just before its bytes go out, a call that is more than LATE_SEND past its turn moves
-the project's last-call time to that moment (`budget_sending`): the next call is spaced from when this
-one really left. (Safe without the turnstile's lock: less than a width after this call's turn, nobody
-else can have passed the turnstile since.)
+loaded 2-CPU machine: the cloud once saw a refresh 0.62 s after a person's call, and refused it).
+So just before its bytes go out, a call that is more than LATE_SEND past its turn moves the
+project's last-call time to that moment (`budget_sending`): the next call is spaced from when this
+one really left. (Safe without the turnstile's lock: less than a width after this call's turn,
+nobody else can have passed the turnstile since.)
 
 A caller that wakes up late (an overslept thread, a busy machine) keeps its place: the calls behind
 it go correspondingly later (the queue drifts, and catches up at the first free slot). Nobody is
