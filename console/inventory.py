@@ -88,9 +88,19 @@ RESOURCE_TYPES = {"volumes": "volume", "snapshots": "snapshot", "backups": "back
 # After a page's refresh was cut off because the cloud did not answer, pages wait no more for that
 # cloud (its endpoint) for this long.
 HUNG_SECONDS = 10.0
-# Background turns are shared among the listings whose calls share one call budget: all of them
-# while Block Storage and Compute calls count against one budget per project.
-TURN_GROUPS = (tuple(LOADERS),)
+# The API (and so the call budget, one per project and API) each listing's calls go to. Background
+# turns are shared among the listings of one budget.
+API_OF = {
+    "volumes": "volume",
+    "snapshots": "volume",
+    "backups": "volume",
+    "limits": "volume",
+    "servers": "compute",
+    "images": "compute",
+}
+TURN_GROUPS = tuple(
+    tuple(kind for kind in LOADERS if API_OF[kind] == api) for api in dict.fromkeys(API_OF.values())
+)
 # A want nobody renews and no refresh ends lapses after this.
 WANT_SECONDS = 120
 # A lock outlives any sane refresh (a hung refresher must not block refreshes forever).
@@ -162,7 +172,7 @@ class Listing:
         if self.kind not in RESOURCE_TYPES:
             return settings.INVENTORY_STATIC_INTERVAL
         if self.stale or self.has_transitional:
-            return max(float(settings.INVENTORY_ACTIVE_INTERVAL), budget_spacing())
+            return max(float(settings.INVENTORY_ACTIVE_INTERVAL), budget_spacing(API_OF[self.kind]))
         return settings.INVENTORY_IDLE_INTERVAL
 
     def next_refresh_at(self) -> float:

@@ -12,13 +12,13 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from console import api
+from console.api.budget import budget_rate
 from console.api.context import CloudContext
 from console.api.errors import ApiError, status_error
 from console.charts import BarList, QuotaChart, bar_list, quota_chart
@@ -48,12 +48,19 @@ class Overview:
     rates: tuple[api.RateLimit, ...]
     limits_loaded: bool
     limits_request_id: str
-    budget: api.BudgetUsage
+    budget: api.BudgetUsage  # Block Storage's
     budget_rate: float
+    compute_budget: api.BudgetUsage  # Compute's (metered on its own)
+    compute_rate: float
     errors: tuple[ApiError, ...]
     volume_count: int
     volume_gigabytes: int
     volumes_loaded: bool
+
+    @property
+    def rates_text(self) -> tuple[str, str]:
+        """The Block Storage and Compute rates as a person writes them (1, 0.5, 2)."""
+        return f"{self.budget_rate:g}", f"{self.compute_rate:g}"
 
     @property
     def missing_labels(self) -> list[str]:
@@ -146,8 +153,10 @@ def overview_get(*, ctx: CloudContext) -> Overview:
         rates=record.rate if record else (),
         limits_loaded=limits.loaded,
         limits_request_id=limits.request_id,
-        budget=api.budget_usage(project_id=ctx.project_id),
-        budget_rate=float(settings.API_RATE_PER_PROJECT),
+        budget=api.budget_usage(project_id=ctx.project_id, api="volume"),
+        budget_rate=budget_rate("volume"),
+        compute_budget=api.budget_usage(project_id=ctx.project_id, api="compute"),
+        compute_rate=budget_rate("compute"),
         errors=_errors((limits, volumes, snapshots, backups)),
         volume_count=len(volumes.items),
         volume_gigabytes=volume_gigabytes,

@@ -198,6 +198,11 @@ API_CONNECT_TIMEOUT = env_float("API_CONNECT_TIMEOUT", 3.05)
 API_READ_TIMEOUT = env_float("API_READ_TIMEOUT", 20.0)
 # The spec's limit: 1 call per second per project. Every outbound call is metered against it.
 API_RATE_PER_PROJECT = env_float("API_RATE_PER_PROJECT", 1.0)
+# Compute (servers, images, os-volume_attachments) has its own limit, metered apart. Unset (None):
+# the same rate as Block Storage (the spec points to Compute's own limits without stating them).
+API_COMPUTE_RATE_PER_PROJECT = (
+    env_float("API_COMPUTE_RATE_PER_PROJECT", 1.0) if env_str("API_COMPUTE_RATE_PER_PROJECT", "") else None
+)
 # How long a user action may wait for its turn in the call budget before it is refused.
 API_BUDGET_MAX_WAIT = env_float("API_BUDGET_MAX_WAIT", 10.0)
 # Fair shares of the budget: user calls one session, and one cloud user across all of its sessions,

@@ -1,30 +1,37 @@
-"""The per-project call budget: every outbound call to the Block Storage and Compute APIs of a project
-takes its turn first, so the console as a whole never exceeds API_RATE_PER_PROJECT, and everybody
-working in the project gets a fair share of it.
+"""The call budgets: one per project and per API. Every outbound call to the Block Storage API of a
+project takes its turn in that project's Block Storage budget (API_RATE_PER_PROJECT), every call to
+its Compute API (servers, images, os-volume_attachments) in its Compute budget
+(API_COMPUTE_RATE_PER_PROJECT), as the cloud meters each API on its own (the spec's Rate Limits:
+1 call/s for Block Storage; Compute's are its own). So the console as a whole never exceeds either
+limit, a Compute call never spends a Block Storage turn, and everybody working in the project gets a
+fair share of each. Below, "the budget" is one of them: every key starts `budget:<api>:<project>`.
 
 Everything is shared through the Django cache (Redis in production, the database cache in
 development and tests), so every web worker, Celery worker and process sharing the cache shares one
 budget. Three kinds of keys, all taken with `cache.add` (atomic: see the end):
 
-ORDER: slots. Time is cut into slots of width 1/rate. A call claims the first free slot with
-`cache.add("budget:<project>:<n>")`, which succeeds for exactly one caller per slot; the slot is
+ORDER: slots. Time is cut into slots of one *width*: 1/rate and a margin (SEND_MARGIN, 5 %, see
+below), 1.05 s at 1 call/s. A call claims the first free slot with
+`cache.add("budget:<api>:<project>:<n>")`, which succeeds for exactly one caller per slot; the slot is
 the call's place in the queue and the earliest moment it may go. The caller sleeps until its slot
 starts, then, before going, waits (at most ORDER_WAIT_SLOTS widths) until the calls of the slots
 just before its own have gone: a claim reads "waiting" until its call is sent, then "sent".
 
-SPACING: the turnstile. At its turn a caller takes a short lock (`budget:<project>:turnstile`), reads
-when the project's last call left (`budget:<project>:last`), and goes only when a width and a margin
-(SEND_MARGIN of a width) have passed since then, writing its own time before letting go. So two
-calls of a project always leave the turnstile at least that far apart, however late a thread wakes
-up and in whichever process it runs. The margin is for what happens after the turnstile: a thread of
-a busy process may reach its socket tens of milliseconds later than another (measured: up to 90 ms
-under the fair-budget test's load on 2 CPUs); it costs 5 % of the rate at most.
+SPACING: the turnstile. At its turn a caller takes a short lock (`budget:<api>:<project>:turnstile`),
+reads when the project's last call left (`budget:<api>:<project>:last`), and goes only when a width
+has passed since then, writing its own time before letting go. So two calls of a project always
+leave the turnstile at least a width apart, however late a thread wakes up and in whichever process
+it runs. The margin in the width is for what happens after the turnstile: a thread of a busy process
+may reach its socket tens of milliseconds later than another (measured: up to 90 ms under the
+fair-budget test's load on 2 CPUs); it costs 5 % of the rate. It is in the slots too, not only in
+the turnstile: with slots of exactly 1/rate, a queue kept full (one session flooding) went 5 % later
+than its slots with every call, and everybody behind it waited that much longer.
 
 LATE SENDS. The turnstile counts from when a call passed it. A thread of a busy process may be held
 between the turnstile and its socket for much longer than the margin (the many-projects bench on a
 loaded 2-CPU machine: the cloud once saw a refresh 0.62 s after a person's call, and refused it).
 So just before its bytes go out, a call that is more than LATE_SEND past its turn moves the
-project's last-call time to that moment (`budget_sending`): the next call is spaced from when this
+budget's last-call time to that moment (`budget_sending`): the next call is spaced from when this
 one really left. (Safe without the turnstile's lock: less than a width after this call's turn,
 nobody else can have passed the turnstile since.)
 
@@ -54,7 +61,7 @@ would otherwise hold every slot of the next API_BUDGET_MAX_WAIT seconds, and eve
 would find none. So a USER call first takes a *waiting ticket* of its party: one of
 API_BUDGET_SESSION_WAITING tickets of its session and one of API_BUDGET_USER_WAITING tickets of its
 cloud user (a user with many sessions gets no more than that). Tickets are cache keys taken with
-`cache.add` as well (`budget:<project>:waiting:<session|user>:<digest>:<n>`, a digest because a
+`cache.add` as well (`budget:<api>:<project>:waiting:<session|user>:<digest>:<n>`, a digest because a
 session key is a secret), so every process counts the same tickets. They are given back the moment
 the call goes (it is no longer waiting), and expire by themselves after the longest wait should a
 process die holding one. A call that finds no free ticket is refused at once with CallsWaiting ("you
@@ -67,7 +74,8 @@ ticket), another session's call goes within about two widths; with k users hamme
 each gets a turn every k slots or so. That is round robin among the parties that want calls,
 without a queue process: the order is the order of claims, and the cap is what makes it fair.
 
-API_RATE_PER_PROJECT = 0 turns metering off (for a cloud without a rate limit).
+API_RATE_PER_PROJECT = 0 (API_COMPUTE_RATE_PER_PROJECT = 0) turns metering of that API off, for a
+cloud without such a limit.
 
 Why `cache.add` is enough: Redis runs SET NX; the database cache runs SELECT then INSERT in one
 transaction (an IMMEDIATE one on SQLite, so writers queue; on PostgreSQL the primary key makes the
@@ -98,7 +106,7 @@ log = logging.getLogger(__name__)
 
 # How late into its slot a BACKGROUND call may go without claiming the next slot as well.
 SLOT_GRACE = 0.005
-# Calls leave the turnstile at least (1 + SEND_MARGIN) widths apart (see the docstring).
+# A width (slot, and the least time between two calls) is (1 + SEND_MARGIN) / rate (see the docstring).
 SEND_MARGIN = 0.05
 # A call this much later than its turn when its bytes go out counts from then (budget_sending).
 LATE_SEND = 0.02
@@ -126,16 +134,35 @@ class Party:
     user: str = ""
 
 
-def _width() -> float | None:
-    rate = float(settings.API_RATE_PER_PROJECT)
-    return 1.0 / rate if rate > 0 else None
+VOLUME = "volume"
+COMPUTE = "compute"
 
 
-def budget_spacing() -> float:
-    """The shortest time between two calls of a project (seconds; 0 when metering is off): no
-    listing can be refreshed more often than this."""
-    width = _width()
-    return 0.0 if width is None else width * (1 + SEND_MARGIN)
+def budget_rate(api: str = VOLUME) -> float:
+    """Calls per second a project may make to `api` ("volume" or "compute"); 0: not metered."""
+    compute = getattr(settings, "API_COMPUTE_RATE_PER_PROJECT", None)
+    if api == COMPUTE and compute is not None:
+        return float(compute)
+    return float(settings.API_RATE_PER_PROJECT)
+
+
+def _width(api: str) -> float | None:
+    rate = budget_rate(api)
+    return (1 + SEND_MARGIN) / rate if rate > 0 else None
+
+
+def _budget(api: str, project_id: str) -> str:
+    """The name of a budget: every key of it starts with budget:<this>."""
+    if api not in (VOLUME, COMPUTE):
+        raise ValueError(f"no call budget for the {api!r} API")
+    return f"{api}:{project_id}"
+
+
+def budget_spacing(api: str = VOLUME) -> float:
+    """The shortest time between two calls of a project to `api` (seconds; 0 when metering is off):
+    no listing of that API can be refreshed more often than this."""
+    width = _width(api)
+    return 0.0 if width is None else width
 
 
 def _key(project_id: str, index: int) -> str:
@@ -235,16 +262,20 @@ def _exhausted(max_wait: float) -> BudgetExhausted:
     )
 
 
-def budget_acquire(*, project_id: str, priority: Priority, party: Party | None = None) -> float:
-    """Wait for this project's next turn and return when it came (time.time()): send now.
+def budget_acquire(
+    *, project_id: str, priority: Priority, party: Party | None = None, api: str = VOLUME
+) -> float:
+    """Wait for the next turn of this project's `api` budget and return when it came (time.time()):
+    send now.
 
     Raises BudgetExhausted, having sent nothing, when there is no turn soon enough for this
     priority, and CallsWaiting (a BudgetExhausted) at once when the USER call's party already has
     its calls waiting (see the module's docstring).
     """
-    width = _width()
+    width = _width(api)
     if width is None:
         return time.time()
+    project_id = _budget(api, project_id)  # every key below is this budget's
     if priority is Priority.USER:
         max_wait = float(settings.API_BUDGET_MAX_WAIT)
         tickets = _tickets_take(project_id, party, max_wait + (ORDER_WAIT_SLOTS + 1) * width)
@@ -256,16 +287,16 @@ def budget_acquire(*, project_id: str, priority: Priority, party: Party | None =
     return _background_turn(project_id, width, float(settings.API_BUDGET_BACKGROUND_WAIT))
 
 
-def budget_sending(*, project_id: str, turn: float) -> None:
+def budget_sending(*, project_id: str, turn: float, api: str = VOLUME) -> None:
     """Called just before a metered call's bytes go out, with the time its turn came (what
     budget_acquire returned): see LATE SENDS in the module's docstring."""
-    width = _width()
+    width = _width(api)
     if width is None:
         return
     now = time.time()
     if LATE_SEND < now - turn < width:
         try:
-            cache.set(f"budget:{project_id}:last", now, KEEP_SECONDS)
+            cache.set(f"budget:{_budget(api, project_id)}:last", now, KEEP_SECONDS)
         except Exception:  # the next call then counts from this one's turn, as before
             log.warning("budget: could not record a late send of project %s", project_id, exc_info=True)
 
@@ -311,7 +342,7 @@ def _turnstile(project_id: str, width: float, give_up_at: float) -> float | None
                 try:
                     last = cache.get(last_key)
                     now = time.time()
-                    ready = (last or 0.0) + width * (1 + SEND_MARGIN)
+                    ready = (last or 0.0) + width
                     if now >= ready:
                         cache.set(last_key, now, KEEP_SECONDS)
                         return now
@@ -388,16 +419,18 @@ class BudgetUsage:
         return self.used / self.capacity if self.capacity else 0.0
 
 
-def budget_usage(*, project_id: str, window: float = 60.0) -> BudgetUsage:
-    """The project's budget use right now (an unmetered budget reports zeros)."""
-    width = _width()
+def budget_usage(*, project_id: str, window: float = 60.0, api: str = VOLUME) -> BudgetUsage:
+    """The use of the project's `api` budget right now (an unmetered budget reports zeros)."""
+    width = _width(api)
     if width is None:
         return BudgetUsage(window=window, capacity=0, used=0, queued=0)
+    project_id = _budget(api, project_id)
     window = min(window, KEEP_SECONDS, 1000 * width)
     now_index = math.floor(time.time() / width)
-    past = range(now_index - math.floor(window / width) + 1, now_index + 1)
+    past = range(now_index - max(1, math.ceil(window / width)) + 1, now_index + 1)
     ahead = range(now_index + 1, now_index + 1 + math.ceil(float(settings.API_BUDGET_MAX_WAIT) / width))
     claimed = cache.get_many([_key(project_id, index) for index in (*past, *ahead)])
     used = sum(claimed.get(_key(project_id, index)) == SENT for index in past)
     queued = sum(value == WAITING for value in claimed.values())
-    return BudgetUsage(window=window, capacity=len(past), used=used, queued=queued)
+    # Capacity: what the cloud allows in the window (the console's margin keeps it a little below).
+    return BudgetUsage(window=window, capacity=round(window * budget_rate(api)), used=used, queued=queued)

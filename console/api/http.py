@@ -277,6 +277,7 @@ def request(
                     project_id=ctx.project_id,
                     priority=ctx.priority,
                     party=Party(session=ctx.session_key, user=ctx.user_id),
+                    api=service,
                 )
             except BudgetExhausted:
                 if last_error is None:
@@ -455,7 +456,9 @@ def _send(
     data: Any = None
     with _Cutoff(remaining) as cutoff:
         if turn is not None:
-            budget_sending(project_id=ctx.project_id, turn=turn)  # the budget counts from now if late
+            budget_sending(
+                project_id=ctx.project_id, turn=turn, api=service
+            )  # the budget counts from now if late
         try:
             response = _session().request(
                 method,

@@ -116,9 +116,15 @@ def test_tabs_polling_a_running_backup_stay_within_one_call_per_second(rate_limi
     assert stats["overlimit"] == 0 and "413" not in stats["by_status"]
     times = sorted(stats["times"])
     assert times, "the listings were refreshed at least once"
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    # Each API (Block Storage, Compute) has its own limit, and the console a budget for each.
+    per_api = [sorted(metered["times"]) for metered in stats["by_api"].values()]
+    gaps = [
+        later - earlier
+        for api_times in per_api
+        for earlier, later in zip(api_times, api_times[1:], strict=False)
+    ]
     assert all(gap >= 0.95 for gap in gaps), gaps
-    assert len(times) <= elapsed + 1
+    assert all(len(api_times) <= elapsed + 1 for api_times in per_api)
     assert "available" in seen  # the badges still followed the backup to its end
     print(
         f"\n{TABS} tabs, {elapsed:.1f} s: {len(times)} API calls, min gap {min(gaps or [1]):.3f} s, 0 x 413"

@@ -32,9 +32,10 @@ class FakeSleep:
 
     def __init__(self) -> None:
         self.pauses: list[float] = []
-        # A known place in the slots (1.25 s past a multiple of 100 s), so that what a test sees does
-        # not depend on the moment it runs: 1.25 s into a 10 s slot, a quarter into a 1 s slot.
-        self.now = math.floor(time.time() / 100) * 100 + 1.25
+        # A known place in the slots, so that what a test sees does not depend on the moment it runs:
+        # 1.25 s past a multiple of 1050 s, where slots of 10.5 s (0.1 call/s and the budget's 5 %
+        # margin) and of 1.05 s (1 call/s) begin.
+        self.now = math.floor(time.time() / 1050) * 1050 + 1.25
 
     def time(self) -> float:
         return self.now
@@ -87,7 +88,7 @@ def test_background_takes_a_free_slot_without_waiting(settings, fake_sleep):
 
 
 def test_background_does_not_wait_when_the_slot_is_taken(settings, fake_sleep):
-    settings.API_RATE_PER_PROJECT = 0.1  # slots of 10 s: the next one is always far off
+    settings.API_RATE_PER_PROJECT = 0.1  # slots of 10.5 s: the next one is always far off
     pid = project()
     budget_acquire(project_id=pid, priority=Priority.USER)
     with pytest.raises(BudgetExhausted) as caught:
@@ -103,17 +104,17 @@ def test_a_user_waits_for_the_next_slot(settings, fake_sleep):
     budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
     budget_acquire(project_id=pid, priority=Priority.USER)
     # The start of the next free slot (and the turnstile's spacing), at most two slots ahead.
-    assert 0 < sum(fake_sleep.pauses) <= 20
+    assert 0 < sum(fake_sleep.pauses) <= 21
 
 
 def test_a_late_refresh_leaves_the_next_turn_to_whoever_comes(settings, fake_sleep):
     # A moving listing is refreshed whenever a poll comes, seldom at a slot's very start. Nobody else
     # calls: the next refresh, a width (and the turnstile's margin) later, goes too, instead of
     # finding the next slot kept empty for nobody (a refresh every other second at 1 call/s).
-    settings.API_RATE_PER_PROJECT = 0.1  # slots of 10 s; the clock is 1.25 s into one
+    settings.API_RATE_PER_PROJECT = 0.1  # slots of 10.5 s; the clock is 1.25 s into one
     pid = project()
     first = budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
-    fake_sleep.now = first + budget.budget_spacing() + 0.1  # 1.85 s into the next slot
+    fake_sleep.now = first + budget.budget_spacing() + 0.1  # 1.35 s into the next slot
     second = budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
     assert second - first >= budget.budget_spacing()
     assert fake_sleep.pauses == []
@@ -134,7 +135,8 @@ def test_a_late_refresh_never_goes_ahead_of_a_user_waiting_for_the_next_slot(set
     pid = project()
     # A user's call holds the next slot (claimed, waiting for its turn): a refresh late into the
     # current slot would push it later, so it does not go.
-    assert budget._claim(pid, math.floor(fake_sleep.now / 10) + 1, 10)
+    width = budget.budget_spacing()
+    assert budget._claim(budget._budget("volume", pid), math.floor(fake_sleep.now / width) + 1, width)
     with pytest.raises(BudgetExhausted):
         budget_acquire(project_id=pid, priority=Priority.BACKGROUND)
 
@@ -269,6 +271,77 @@ WORKER = textwrap.dedent(
     print(json.dumps(counts))
     """
 )
+
+
+def test_each_api_has_its_own_budget(settings, fake_sleep):
+    settings.API_RATE_PER_PROJECT = 0.1  # slots of 10.5 s: a second call of one API waits
+    settings.API_BUDGET_MAX_WAIT = 60
+    pid = project()
+    budget_acquire(project_id=pid, priority=Priority.USER, api="volume")
+    budget_acquire(project_id=pid, priority=Priority.USER, api="compute")
+    assert fake_sleep.pauses == []  # a Compute call does not wait for a Block Storage turn
+    assert budget_usage(project_id=pid, api="volume", window=10).used == 1
+    assert budget_usage(project_id=pid, api="compute", window=10).used == 1
+    budget_acquire(project_id=pid, priority=Priority.USER, api="volume")
+    assert sum(fake_sleep.pauses) >= 10  # the second Block Storage call waits its own budget's turn
+    settings.API_COMPUTE_RATE_PER_PROJECT = 0  # Compute unmetered: never waits
+    for _ in range(3):
+        budget_acquire(project_id=pid, priority=Priority.USER, api="compute")
+    assert budget_usage(project_id=pid, api="compute").capacity == 0
+
+
+def test_block_storage_and_compute_each_get_their_rate_against_the_emulator(settings, limited_emulator):
+    """The emulator meters each API on its own (1 call/s each): both at once reach about 2 calls/s
+    together and neither is ever refused, where one budget for both would allow 1 call/s in all."""
+    from console import api
+
+    settings.IDENTITY_URL = limited_emulator.identity_url
+    settings.API_RATE_PER_PROJECT = 1.0
+    settings.API_BUDGET_MAX_WAIT = 30
+    name = f"apis{uuid.uuid4().hex[:8]}"
+    account = limited_emulator.new_account(name)
+    auth = api.authenticate(username=name, password=f"{name}-password", project=name)
+    endpoints = auth.regions["region-a.geo-1"]
+    ctx = api.CloudContext(
+        token=auth.token,
+        user_id=auth.user_id,
+        user_name=auth.user_name,
+        project_id=auth.project_id,
+        project_name=auth.project_name,
+        region="region-a.geo-1",
+        volume_url=endpoints.volume_url,
+        compute_url=endpoints.compute_url,
+    )
+    limited_emulator.reset_stats()
+    until = time.monotonic() + 8
+    errors: list[BaseException] = []
+
+    def loop(call) -> None:
+        try:
+            while time.monotonic() < until:
+                call(ctx)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    started = time.time()
+    threads = [threading.Thread(target=loop, args=(call,)) for call in (api.volume_list, api.server_list)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    elapsed = time.time() - started
+    assert not errors, errors
+    stats = limited_emulator.stats(account["project_id"])["projects"][account["project_id"]]
+    volume, compute = stats["by_api"]["volume"], stats["by_api"]["compute"]
+    assert stats["overlimit"] == 0, stats["by_status"]
+    for metered in (volume, compute):
+        assert metered["total"] <= elapsed + 1  # each API within its own 1 call/s
+        assert metered["total"] >= elapsed * 0.6, (volume["total"], compute["total"], elapsed)
+    assert volume["total"] + compute["total"] > elapsed + 2  # more than one shared budget allows
 
 
 def test_two_processes_sharing_one_cache_stay_within_one_budget(limited_emulator, tmp_path):

@@ -132,7 +132,7 @@ def test_a_flooding_session_cannot_starve_another_session_of_the_project(setting
     random_gets = stats["by_method"].get("GET", 0) - listings  # GET /volumes/{id}: a lookup by id
     print(
         f"\nvictim waits {[round(w, 2) for w in waits]}, answers {answers}; attacker {tally}; "
-        f"emulator {stats['by_path']}"
+        f"emulator {stats['by_path']}, 413s {stats['overlimit']}"
     )
     assert "errors" not in tally, tally["errors"]
     assert answers == [302] * VICTIM_EDITS, answers

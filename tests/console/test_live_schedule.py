@@ -81,7 +81,7 @@ def test_a_poller_comes_back_when_its_listing_is_next_refreshed_not_on_a_fixed_b
     # a call that just went) comes back after the shortest pause.
     key = listing_key(ctx, "volumes")
     cache.set(key, dataclasses.replace(listing, fetched_at=time.time() - 30), 3600)
-    cache.set(f"budget:{ctx.project_id}:last", time.time() + 60, 120)
+    cache.set(f"budget:volume:{ctx.project_id}:last", time.time() + 60, 120)  # Block Storage's budget
     answer = client.get(url, HTTP_HX_REQUEST="true")
     assert answer.status_code == 200
     _, retry = poller(answer.content.decode())

@@ -148,9 +148,13 @@ def test_charts_refresh_from_the_cache_without_calls(console, account, emulator)
 
 def test_the_budget_in_use_is_shown(console, settings):
     settings.API_RATE_PER_PROJECT = 1.0
+    settings.API_COMPUTE_RATE_PER_PROJECT = 0.5  # each API has its own budget
     html = console.get("/").content.decode()
     assert re.search(r'data-testid="budget-used">\d+</span><span class="metric-label">of 60 calls', html)
-    assert "paces this project's calls to 1 per second" in html
+    assert re.search(
+        r'data-testid="compute-budget-used">\d+</span><span class="metric-label">of 30 Compute', html
+    )
+    assert "paces this project's calls to 1 per second to Block Storage and 0.5 per second to Compute" in html
     settings.API_RATE_PER_PROJECT = 0
     assert "The console does not meter its calls" in console.get("/").content.decode()
 

@@ -126,6 +126,10 @@ def test_ten_tabs_twenty_volumes_thirty_seconds_within_one_call_per_second(setti
     stats = rate_limited.stats(project_id)
     entry = stats["projects"][project_id]
     in_window = [t for t in entry["times"] if start <= t <= end]
+    # Block Storage and Compute each have their own limit (and the console a budget for each).
+    per_api = {
+        api: [t for t in metered["times"] if start <= t <= end] for api, metered in entry["by_api"].items()
+    }
     elapsed = end - start
     final = {volume.id: status_info(volume.status).label for volume in api.volume_list(ctx)}
     print(
@@ -135,7 +139,7 @@ def test_ten_tabs_twenty_volumes_thirty_seconds_within_one_call_per_second(setti
     )
     assert all(not tab.errors for tab in tabs), [tab.errors for tab in tabs]
     assert stats["overlimit"] == 0
-    assert len(in_window) <= elapsed + 1
+    assert all(len(times) <= elapsed + 1 for times in per_api.values()), per_api
     # The tabs share the listing: far fewer API calls than polls.
     assert len(in_window) < sum(tab.polls for tab in tabs) / 4
     assert set(final.values()) == {"Available", "Error"}
