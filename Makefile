@@ -90,7 +90,7 @@ migrate: venv
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 
-## bench: the console's benchmarks (API budget vs a Horizon-style poller, badge freshness, page latency,
+## bench: the console's benchmarks (API budget vs a Horizon-style poller, badge freshness, page latency, the fair budget,
 ## poll throughput) on loopback, ~10 minutes; writes docs/performance.md. Longer runs: BENCH_ARGS, e.g.
 ## BENCH_ARGS="--seconds 300 --sessions 20" (see .venv/bin/python bench/console_bench.py --help).
 bench: venv services

@@ -19,10 +19,14 @@ Not a test: it prints figures and writes them to docs/performance.md. It starts 
   throughput  badge polls per second under gunicorn (2 workers x 4 threads), against a minimal view
               behind the same middleware (bench/minimal_app.py), with wrk (or a threaded Python client
               without wrk); RSS of each worker.
+  projects    many projects at once on the production stack (bench/many_projects.py).
+  fair        one session flooding the console (random ids and edits from 8 tabs) while another user
+              of the project edits: the victim's waits p50/p95/max against the same edits alone in the
+              same run, the attacker's requests and calls (bench/fair_budget.py).
 
-    .venv/bin/python bench/console_bench.py [--only budget freshness latency throughput]
+    .venv/bin/python bench/console_bench.py [--only budget freshness latency throughput projects fair]
         [--sessions 10] [--volumes 20] [--seconds 60] [--page-volumes 1000] [--rounds 20]
-        [--load-seconds 10] [--no-write]
+        [--load-seconds 10] [--fair-edits 15] [--no-write]
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from bench.common import (  # noqa: E402
     wait_until_available,
     which,
 )
+from bench.fair_budget import bench_fair, report_fair  # noqa: E402
 from bench.many_projects import bench_projects, report_projects  # noqa: E402
 
 HORIZON_INTERVAL = 2.5
@@ -706,6 +711,8 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
         ]
     if projects := results.get("projects"):
         lines += report_projects(projects, args, _ok)
+    if fair := results.get("fair"):
+        lines += report_fair(fair, args, _ok)
     return "\n".join(lines)
 
 
@@ -715,6 +722,7 @@ RUNNERS = {
     "latency": bench_latency,
     "throughput": bench_throughput,
     "projects": bench_projects,
+    "fair": bench_fair,
 }
 SECTIONS = list(RUNNERS)
 
@@ -759,6 +767,9 @@ def main() -> None:
     parser.add_argument("--project-tabs", type=int, default=10, help="projects: tabs per project")
     parser.add_argument("--project-volumes", type=int, default=50, help="projects: moving volumes each")
     parser.add_argument("--projects-seconds", type=int, default=120, help="projects: window (issue: 300)")
+    parser.add_argument(
+        "--fair-edits", type=int, default=15, help="fair: the victim's edits, alone and flooded"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
     args = parser.parse_args()
 
@@ -774,8 +785,27 @@ def main() -> None:
     print()
     print(text)
     if not args.no_write:
-        (ROOT / "docs" / "performance.md").write_text(text)
+        path = ROOT / "docs" / "performance.md"
+        if set(args.only) != set(SECTIONS) and path.exists():
+            # A run of some sections replaces those sections only (each says its own command).
+            text = sections_merged(path.read_text(), text)
+        path.write_text(text)
         print("written to docs/performance.md")
+
+
+def sections_merged(old: str, new: str) -> str:
+    """`old` with each "## " section that `new` has replaced by `new`'s, and `new`'s other sections
+    appended; `old`'s header stays."""
+
+    def split(text: str) -> tuple[str, dict[str, str]]:
+        parts = re.split(r"(?m)^(?=## )", text)
+        sections = {part.splitlines()[0]: part.rstrip("\n") + "\n" for part in parts[1:]}
+        return parts[0], sections
+
+    header, sections = split(old)
+    _, fresh = split(new)
+    sections.update(fresh)  # a replaced section keeps its place, a new one comes last
+    return header + "\n".join(sections.values())
 
 
 if __name__ == "__main__":
