@@ -86,3 +86,21 @@ def account(emulator):
     name = f"t{os.getpid()}x{next(_names)}"
     info = emulator.new_account(name)
     return {"user": name, "password": f"{name}-password", "project": name, **info}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under `make test` (pytest-xdist, --dist loadgroup) the tests that share one stack, one cloud or
+    one large fixture are marked `xdist_group` and must run on one worker: pytest-xdist marks them by
+    suffixing their node ids with the group. A pytest that silently drops that (pytest 9.2 does) would
+    start a stack per worker and race them, so refuse to run instead."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    ungrouped = [
+        item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid
+    ]
+    if ungrouped:
+        raise pytest.UsageError(
+            f"pytest-xdist did not group {len(ungrouped)} tests marked xdist_group (e.g. {ungrouped[0]}): "
+            "this pytest version breaks --dist loadgroup; use the version pinned in requirements.txt."
+        )
