@@ -53,8 +53,11 @@ import dataclasses
 import hashlib
 import logging
 import math
+import threading
 import time
-from collections.abc import Iterable
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cached_property
@@ -110,6 +113,12 @@ LOCK_SECONDS = 30
 REFRESH_WAIT = 0.5
 # How long a cached listing is kept at all (its age decides freshness, not this).
 KEEP_SECONDS = 24 * 3600
+# Each process keeps the listings it read last, decoded, while the shared cache says they are current
+# (see `_load`): at most this many listings, and this many items in all (10,000 volumes: ~8 MiB).
+LOCAL_LISTINGS = 256
+LOCAL_ITEMS = 60_000
+# What a copy of a listing keeps derived from its items (`Listing.derived`), at most.
+DERIVED_KEPT = 32
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,7 @@ class Listing:
     failure: RefreshFailure | None = None  # the last refresh failed (the items are older)
     retry_at: float = 0.0  # after a failure, no refresh before this time
     failures: int = 0
+    version: str = ""  # set when stored (`_store`): which copy of the listing this is
 
     @cached_property
     def by_id(self) -> dict[str, Any]:
@@ -154,14 +164,35 @@ class Listing:
         return None if self.fetched_at is None else max(0.0, (now or time.time()) - self.fetched_at)
 
     @cached_property
+    def transitional(self) -> tuple[Any, ...]:
+        """The items the cloud is working on."""
+        return tuple(item for item in self.items if is_transitional(getattr(item, "status", None)))
+
+    @property
     def has_transitional(self) -> bool:
-        return any(is_transitional(getattr(item, "status", None)) for item in self.items)
+        return bool(self.transitional)
+
+    @cached_property
+    def _derived(self) -> dict[Any, Any]:
+        return {}
+
+    def derived(self, name: Any, compute: Callable[[], Any]) -> Any:
+        """`compute()`, once per copy of the listing: a process keeps its copy while it is current
+        (`_load`), so what pages derive from 10,000 items (a sorted order, the statuses present) is
+        worked out once per refresh, not on every page. `name` says what it is (with its
+        parameters); `compute` must depend on nothing but the listing's items."""
+        memo = self._derived
+        if name not in memo:
+            if len(memo) >= DERIVED_KEPT:
+                memo.clear()
+            memo[name] = compute()
+        return memo[name]
 
     def __getstate__(self) -> dict[str, Any]:
         # What the cached properties computed is derived: it is not stored with the listing.
         state = dict(self.__dict__)
-        state.pop("by_id", None)
-        state.pop("has_transitional", None)
+        for derived in ("by_id", "transitional", "_derived"):
+            state.pop(derived, None)
         return state
 
     def interval(self) -> float:
@@ -196,11 +227,71 @@ def _hung_key(ctx: CloudContext) -> str:
     return "inventory-hung:" + hashlib.sha256(ctx.volume_url.encode()).hexdigest()[:16]
 
 
+# --- storage: the shared cache, and each process's decoded copies ---------------------------------
+# A listing is stored under `<key>@<version>`, and `<key>` holds a small reference to the current
+# version. A reader reads the reference (a few bytes) and, when this process already holds that
+# version decoded, uses it: reading 10,000 volumes from the cache and unpickling them costs ~70 ms,
+# the reference well under one. Every write goes through `_store`, which makes a new version.
+# (`<key>` may also hold a Listing itself, written by hand: it is then used as it is.)
+
+
+@dataclass(frozen=True)
+class _Current:
+    version: str
+
+
+_local: OrderedDict[str, Listing] = OrderedDict()
+_local_items = 0  # the items of the listings in _local
+_local_lock = threading.Lock()
+
+
+def _load(key: str) -> Listing | None:
+    """The listing stored under `key` (this process's decoded copy when it is the current one)."""
+    for _ in range(3):
+        current = cache.get(key)
+        if not isinstance(current, _Current):
+            return current  # None, or a Listing written as it is
+        with _local_lock:
+            kept = _local.get(key)
+            if kept is not None and kept.version == current.version:
+                _local.move_to_end(key)
+                return kept
+        listing = cache.get(f"{key}@{current.version}")
+        if listing is not None:
+            _keep(key, listing)
+            return listing
+        # That version was replaced (and deleted) between the two reads: read the reference again.
+    return None
+
+
+def _store(key: str, listing: Listing) -> Listing:
+    """Store `listing` under `key` as a new version (and keep it decoded here); returns it."""
+    listing = dataclasses.replace(listing, version=uuid.uuid4().hex)
+    previous = cache.get(key)
+    cache.set(f"{key}@{listing.version}", listing, KEEP_SECONDS)
+    cache.set(key, _Current(listing.version), KEEP_SECONDS)
+    if isinstance(previous, _Current) and previous.version != listing.version:
+        cache.delete(f"{key}@{previous.version}")
+    _keep(key, listing)
+    return listing
+
+
+def _keep(key: str, listing: Listing) -> None:
+    global _local_items
+    with _local_lock:
+        replaced = _local.pop(key, None)
+        _local[key] = listing
+        _local_items += len(listing.items) - (len(replaced.items) if replaced is not None else 0)
+        while len(_local) > 1 and (len(_local) > LOCAL_LISTINGS or _local_items > LOCAL_ITEMS):
+            _, dropped = _local.popitem(last=False)
+            _local_items -= len(dropped.items)
+
+
 def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listing:
     """The project's listing of `kind`, refreshed first if it is due, it is its turn (see the
     module's docstring) and nobody else is on it."""
     key = listing_key(ctx, kind)
-    listing: Listing | None = cache.get(key)
+    listing: Listing | None = _load(key)
     now = time.time()
     if not refresh or (listing is not None and not listing.due(now)):
         return listing or Listing(kind)
@@ -255,7 +346,7 @@ def _refresh_single(
     if cache.add(lock, now, LOCK_SECONDS):
         try:
             # Re-read under the lock: another process may have refreshed in between.
-            current: Listing | None = cache.get(key)
+            current: Listing | None = _load(key)
             if current is not None and not current.due(time.time()):
                 _want_done(ctx, kind)
                 return current
@@ -276,7 +367,7 @@ def _refresh_single(
         deadline = time.monotonic() + (wait if left is None else max(0.0, min(wait, left)))
         while time.monotonic() < deadline:
             time.sleep(0.1)
-            listing = cache.get(key)
+            listing = _load(key)
             if listing is not None:
                 return listing
     return listing or Listing(kind)
@@ -288,7 +379,7 @@ def _refresh_awaited(key: str, lock: str, listing: Listing) -> Listing:
     while True:
         began = cache.get(lock)
         if began is None:
-            return cache.get(key) or listing
+            return _load(key) or listing
         if time.time() - float(began) >= REFRESH_WAIT:
             return listing
         time.sleep(0.02)
@@ -343,12 +434,12 @@ def _refresh_for_lookup(ctx: CloudContext, kind: str) -> Listing:
     while not cache.add(lock, time.time(), LOCK_SECONDS):
         # Someone else is refreshing it: their answer is as fresh as ours would be.
         if time.monotonic() > deadline:
-            return cache.get(key) or Listing(kind)
+            return _load(key) or Listing(kind)
         time.sleep(0.1)
         if not cache.get(lock):
-            return cache.get(key) or Listing(kind)
+            return _load(key) or Listing(kind)
     try:
-        current: Listing | None = cache.get(key)
+        current: Listing | None = _load(key)
         if current is not None and _fresh_for_lookup(current):
             return current
         return _refresh(ctx, kind, current, priority=Priority.USER)
@@ -411,7 +502,7 @@ def _refresh(
         failure = RefreshFailure(message=message, request_id="", at=now, status=None, fault="timeout")
         updated = dataclasses.replace(previous or Listing(kind), failure=failure, retry_at=hung_until)
         if not first_load:
-            cache.set(listing_key(ctx, kind), updated, KEEP_SECONDS)
+            _store(listing_key(ctx, kind), updated)
         return updated
     try:
         deadline = nullcontext() if left is None else api.call_deadline(left)
@@ -448,11 +539,10 @@ def _refresh(
         updated = dataclasses.replace(base, failure=failure, retry_at=now + pause, failures=failures)
         _want_done(ctx, kind)
         log.warning("inventory refresh of %s failed: %s (request %s)", kind, error.message, error.request_id)
-        cache.set(listing_key(ctx, kind), updated, KEEP_SECONDS)
+        _store(listing_key(ctx, kind), updated)
         return updated
     request_id = request_ids[-1] if request_ids else ""
-    listing = Listing(kind, items, fetched_at=now, request_id=request_id)
-    cache.set(listing_key(ctx, kind), listing, KEEP_SECONDS)
+    listing = _store(listing_key(ctx, kind), Listing(kind, items, fetched_at=now, request_id=request_id))
     _want_done(ctx, kind)
     if kind in RESOURCE_TYPES:
         _record_changes(ctx, kind, previous, listing)
@@ -464,7 +554,7 @@ def _record_changes(ctx: CloudContext, kind: str, previous: Listing | None, curr
     changes: list[tuple[str, str, str]] = []
     if previous is None or not previous.loaded:
         # First sight of the project: only resources that are busy start a timeline here.
-        changes = [(item.id, "", item.status) for item in current.items if is_transitional(item.status)]
+        changes = [(item.id, "", item.status) for item in current.transitional]
     else:
         for item in current.items:
             before = previous.by_id.get(item.id)
@@ -576,7 +666,7 @@ def _watch(ctx: CloudContext, kind: str) -> None:
 
 def _update(ctx: CloudContext, kind: str, resource_id: str | None, change) -> None:
     key = listing_key(ctx, kind)
-    listing: Listing | None = cache.get(key)
+    listing: Listing | None = _load(key)
     if listing is None:
         return
     items = list(listing.items)
@@ -589,4 +679,4 @@ def _update(ctx: CloudContext, kind: str, resource_id: str | None, change) -> No
             ]
         elif new is not None:
             items.insert(0, new)
-    cache.set(key, dataclasses.replace(listing, items=tuple(items), stale=True), KEEP_SECONDS)
+    _store(key, dataclasses.replace(listing, items=tuple(items), stale=True))
