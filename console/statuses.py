@@ -8,6 +8,7 @@ a warning, so that a new status in the API never leaves a badge polling forever.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ _ERROR = {
 DELETED = "deleted"
 
 
+# A listing of 10,000 volumes asks this 20,000 times a refresh (what moves, what changed): the answers
+# (frozen) are kept for the statuses seen.
+@lru_cache(maxsize=1024)
 def status_info(status: str | None) -> StatusInfo:
     value = (status or "").strip()
     key = value.lower()

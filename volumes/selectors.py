@@ -236,13 +236,34 @@ class VolumeQuery:
         return bool(self.q or self.status or self.az or self.source)
 
 
-def volume_list_filtered(*, volumes: Iterable[Volume], lookups: Lookups, query: VolumeQuery) -> list[Volume]:
-    """All matching volumes, sorted on the whole listing (pagination comes after)."""
+# Sorts by what each volume says of itself alone: a listing's copy keeps their order (console.inventory
+# Listing.derived), worked out once per refresh. The others also read other listings and the
+# console's own records (servers' names, backups restored): sorted on every page.
+SELF_SORTS = frozenset({"name", "size", "status", "az", "bootable", "created"})
+
+
+def _sorted(volumes: Iterable[Volume], lookups: Lookups, query: VolumeQuery) -> list[Volume]:
     key = SORT_KEYS[query.sort]
-    matching = [volume for volume in volumes if query.matches(volume)]
-    matching.sort(key=lambda v: v.id)  # a stable order among equal keys
-    matching.sort(key=lambda v: key(v, lookups), reverse=query.direction == "desc")
-    return matching
+    ordered = sorted(volumes, key=lambda v: v.id)  # a stable order among equal keys
+    ordered.sort(key=lambda v: key(v, lookups), reverse=query.direction == "desc")
+    return ordered
+
+
+def volume_list_filtered(*, volumes: Listing, lookups: Lookups, query: VolumeQuery) -> list[Volume]:
+    """All matching volumes of the listing, sorted on the whole listing (pagination comes after).
+
+    With 10,000 volumes sorting them is most of a page's time: the order of a sort by the volumes'
+    own fields is kept with the listing's copy (one sort per refresh), and filtering keeps it."""
+    if query.sort in SELF_SORTS:
+        ordered = volumes.derived(
+            ("volumes sorted", query.sort, query.direction),
+            lambda: tuple(_sorted(volumes.items, lookups, query)),
+        )
+    else:
+        ordered = _sorted(volumes.items, lookups, query)
+    if not query.filtered:
+        return list(ordered)
+    return [volume for volume in ordered if query.matches(volume)]
 
 
 # --- one volume -----------------------------------------------------------------------------------

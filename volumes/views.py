@@ -115,10 +115,13 @@ def volume_list(request: HttpRequest) -> HttpResponse:
     servers = listing_get(ctx, "servers")
     snapshots = listing_get(ctx, "snapshots")
     lookups = lookups_from(volumes=volumes, servers=servers, snapshots=snapshots, ctx=ctx)
-    matching = volume_list_filtered(volumes=volumes.items, lookups=lookups, query=query)
+    matching = volume_list_filtered(volumes=volumes, lookups=lookups, query=query)
     page = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [volume_row(volume, lookups) for volume in page.object_list]
-    statuses = sorted({volume.status for volume in volumes.items} | ({query.status} - {""}))
+    present = volumes.derived(
+        "statuses present", lambda: frozenset(volume.status for volume in volumes.items)
+    )
+    statuses = sorted(present | ({query.status} - {""}))
     context = {
         "query": query,
         "rows": rows,
