@@ -47,6 +47,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.big_project import bench_big, report_big  # noqa: E402
 from bench.common import (  # noqa: E402
     ROOT,
     Backend,
@@ -720,6 +721,8 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
         lines += report_projects(projects, args, _ok)
     if fair := results.get("fair"):
         lines += report_fair(fair, args, _ok)
+    if big := results.get("big"):
+        lines += report_big(big, args, _ok)
     return "\n".join(lines)
 
 
@@ -730,6 +733,7 @@ RUNNERS = {
     "throughput": bench_throughput,
     "projects": bench_projects,
     "fair": bench_fair,
+    "big": bench_big,
 }
 SECTIONS = list(RUNNERS)
 
@@ -776,6 +780,11 @@ def main() -> None:
     parser.add_argument("--projects-seconds", type=int, default=120, help="projects: window (issue: 300)")
     parser.add_argument(
         "--fair-edits", type=int, default=15, help="fair: the victim's edits, alone and flooded"
+    )
+    parser.add_argument("--big-volumes", type=int, default=10_000, help="big: volumes in the project")
+    parser.add_argument("--big-rounds", type=int, default=10, help="big: requests per case")
+    parser.add_argument(
+        "--big-max-limit", type=int, default=0, help="big: EMULATOR_MAX_LIMIT (0: the emulator's, 1,000)"
     )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md")
     args = parser.parse_args()
