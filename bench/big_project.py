@@ -184,7 +184,7 @@ def report_big(result: dict, args, ok) -> list[str]:
     rss = max(result["rss"]) if result["rss"] else float("nan")
     met = hit <= 50 and ratio <= 1.3 and rss <= 150
     lines = [
-        "## 6. 10,000 volumes in one project",
+        "## 7. 10,000 volumes in one project",
         "",
         f"{result['volumes']} volumes in one project (EMULATOR_QUOTA_VOLUMES -1; created in"
         f" {result['created_seconds']:.0f} s), every list answer at most {result['max_limit']} items, so a"
