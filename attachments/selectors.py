@@ -17,7 +17,6 @@ from console.api.context import CloudContext
 from console.api.errors import ApiError
 from console.inventory import Listing, listing_get
 from console.lists import sorted_by, text_matches
-from console.overview import failure_error
 from console.statuses import StatusInfo, status_info
 
 # Spec 4.5.5 business rule: KVM (virtio-blk) gives a guest at most 26 volumes.
@@ -100,7 +99,7 @@ class ServersInventory:
     def error(self) -> ApiError | None:
         """The last failed refresh of either listing, as an error the error component can show."""
         failure = self.servers.failure or self.volumes.failure
-        return None if failure is None else failure_error(failure)
+        return None if failure is None else failure.error()
 
     def server(self, server_id: str) -> Server | None:
         return self.servers.by_id.get(server_id)

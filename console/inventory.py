@@ -70,7 +70,7 @@ from django.utils import timezone
 from console import api
 from console.api.budget import budget_spacing
 from console.api.context import CloudContext, Priority
-from console.api.errors import ApiError, status_error
+from console.api.errors import ApiError, error_of
 from console.models import LifecycleEvent
 from console.statuses import DELETED, is_transitional
 
@@ -127,8 +127,11 @@ class RefreshFailure:
     request_id: str
     at: float
     status: int | None = None  # the API's HTTP status (None: no answer, or the budget refused)
-    fault: str = ""  # the error's fault name, e.g. "timeout", "budgetExhausted" (read with getattr:
-    # listings cached before the field existed lack it)
+    fault: str = ""  # the error's fault name, e.g. "timeout", "budgetExhausted"
+
+    def error(self) -> ApiError:
+        """The typed error this failure was, for the error component (its words and request id)."""
+        return error_of(self.status, self.message, fault=self.fault, request_id=self.request_id)
 
 
 # The page request (its console request id) whose refreshes share INVENTORY_PAGE_WAIT, and when that
@@ -403,7 +406,7 @@ def listing_find(ctx: CloudContext, kind: str, item_id: str) -> Any | None:
     if found is not None or _fresh_for_lookup(listing):
         return found
     if listing.failure is not None:
-        raise _failure_error(listing.failure)
+        raise listing.failure.error()
     return None
 
 
@@ -445,14 +448,6 @@ def _refresh_for_lookup(ctx: CloudContext, kind: str) -> Listing:
         return _refresh(ctx, kind, current, priority=Priority.USER)
     finally:
         cache.delete(lock)
-
-
-def _failure_error(failure: RefreshFailure) -> ApiError:
-    if failure.status is None:
-        return ApiError(None, failure.message, request_id=failure.request_id)
-    return status_error(
-        failure.status, failure.message, fault="", request_id=failure.request_id, retry_after=None
-    )
 
 
 def _page_seconds_left(ctx: CloudContext) -> float | None:

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_safe
 from console import api
 from console.api.budget import budget_rate
 from console.api.context import CloudContext
-from console.api.errors import ApiError, status_error
+from console.api.errors import ApiError
 from console.charts import BarList, QuotaChart, bar_list, quota_chart
-from console.inventory import Listing, RefreshFailure, listing_get
+from console.inventory import Listing, listing_get
 from console.quota import COUNT_KEY, GIGABYTES_KEY, QuotaUsage, quota_usage
 from console.session import cloud_context
 from console.statuses import status_info
@@ -71,15 +71,6 @@ def _link(kind: str, **query: str) -> str:
     return f"{LIST_PATHS[kind]}?{urlencode(query)}"
 
 
-def failure_error(failure: RefreshFailure) -> ApiError:
-    """A listing's failed refresh as the typed error the error component explains (with its request id)."""
-    if failure.status is None:
-        return ApiError(None, failure.message, request_id=failure.request_id)
-    return status_error(
-        failure.status, failure.message, fault="", request_id=failure.request_id, retry_after=None
-    )
-
-
 def _errors(listings: tuple[Listing, ...]) -> tuple[ApiError, ...]:
     """The failed refreshes of these listings, as errors the error component shows (with request ids)."""
     errors: list[ApiError] = []
@@ -89,7 +80,7 @@ def _errors(listings: tuple[Listing, ...]) -> tuple[ApiError, ...]:
         if failure is None or (failure.message, failure.request_id) in seen:
             continue
         seen.add((failure.message, failure.request_id))
-        errors.append(failure_error(failure))
+        errors.append(failure.error())
     return tuple(errors)
 
 

@@ -40,7 +40,7 @@ def listing_error(listing: Listing) -> ApiError | None:
     """The error to show when a listing could not be loaded at all (nothing to show instead)."""
     if listing.loaded or listing.failure is None:
         return None
-    return ApiError(None, listing.failure.message, request_id=listing.failure.request_id)
+    return listing.failure.error()
 
 
 def status_observed(ctx: CloudContext, *, resource_type: str, resource_id: str) -> str | None:

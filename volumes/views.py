@@ -82,13 +82,10 @@ def _listing_error(listing: Listing) -> ApiError | None:
     failure = listing.failure
     if failure is None:
         return None
-    quiet = getattr(failure, "fault", "") == "budgetExhausted"
+    quiet = failure.fault == "budgetExhausted"
     if quiet and listing.loaded and (listing.age() or 0.0) < QUIET_FAILURE_SECONDS:
         return None
-    status = getattr(failure, "status", None)
-    if status is None:
-        return ApiError(None, failure.message, request_id=failure.request_id)
-    return status_error(status, failure.message, fault="", request_id=failure.request_id, retry_after=None)
+    return failure.error()
 
 
 # --- list -----------------------------------------------------------------------------------------

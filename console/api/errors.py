@@ -118,3 +118,25 @@ def status_error(
     if cls is OverLimit:
         return OverLimit(status, message, fault=fault, request_id=request_id, retry_after=retry_after)
     return cls(status, message, fault=fault, request_id=request_id)
+
+
+# Errors that come without an HTTP status (nothing was sent, or nothing came back), by fault name.
+_BY_FAULT: dict[str, type[ApiError]] = {
+    "timeout": Timeout,
+    "connectionFailed": ConnectionFailed,
+    "malformedResponse": MalformedResponse,
+    "responseTooLarge": ResponseTooLarge,
+    "hostNotAllowed": HostNotAllowed,
+    "budgetExhausted": BudgetExhausted,
+    "callsWaiting": CallsWaiting,
+    "catalogError": CatalogError,
+}
+
+
+def error_of(status: int | None, message: str, *, fault: str = "", request_id: str = "") -> ApiError:
+    """The typed error again, from what was kept of it (e.g. a listing's failed refresh in the cache):
+    by its HTTP status when the cloud answered, else by its fault name, so that "could not be reached"
+    stays that and does not become "something went wrong"."""
+    if status is not None and not (fault in _BY_FAULT and issubclass(_BY_FAULT[fault], MalformedResponse)):
+        return status_error(status, message, fault=fault, request_id=request_id, retry_after=None)
+    return _BY_FAULT.get(fault, ApiError)(status, message, fault=fault, request_id=request_id)

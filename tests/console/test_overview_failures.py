@@ -184,3 +184,20 @@ def test_reported_usage_wins_and_rate_limits_are_listed_escaped(emulator, consol
     assert "10 per minute" in text_of(table) and "7" in text_of(table)
     assert "The API reports no rate limits." not in text
     assert "The spec documents a limit of 1 call per second for each project." in text
+
+
+def test_a_cloud_that_refuses_connections_is_called_unreachable_on_every_page(console_on, settings):
+    """A stored failure keeps its kind: pages say the console could not reach the cloud (what to check
+    first), never "something went wrong" (which sends people to support)."""
+    gone = EmulatorProcess(env={**FAST, "EMULATOR_RATE": "0"}).start()
+    try:
+        client, account = console_on(gone)
+        assert client.get("/volumes/").status_code == 200  # the listings are loaded
+        cache.clear()  # every page must fetch its listings again, from a cloud that is gone
+        gone.stop()
+        for url in ("/", "/volumes/", "/snapshots/", "/backups/", "/servers/"):
+            text = text_of(client.get(url).content.decode())
+            assert "The console could not reach the cloud." in text, url
+            assert "Something went wrong" not in text, url
+    finally:
+        gone.stop()
