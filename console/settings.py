@@ -249,7 +249,7 @@ LOGGING = {
 
 # --- Inventory: the shared, cached listings that pages and badges read ----------------------------
 # Seconds between refreshes of a listing while something in it is changing (never shorter than the
-# call budget allows: 1.05 s at 1 call/s), and when all is still.
+# call budget allows a refresh: 1.155 s at 1 call/s), and when all is still.
 INVENTORY_ACTIVE_INTERVAL = env_float("INVENTORY_ACTIVE_INTERVAL", 1.0)
 INVENTORY_IDLE_INTERVAL = env_float("INVENTORY_IDLE_INTERVAL", 30.0)
 # Servers and images change rarely.

@@ -45,7 +45,7 @@ def emulator_quick():
 
 def logged_in(settings, emulator: EmulatorProcess) -> tuple[Client, dict]:
     settings.IDENTITY_URL = emulator.identity_url
-    settings.API_RATE_PER_PROJECT = 1  # the spec's limit: a moving listing is refreshed every 1.05 s
+    settings.API_RATE_PER_PROJECT = 1  # the spec's limit: a moving listing is refreshed every 1.155 s
     settings.INVENTORY_ACTIVE_INTERVAL = 1.0
     settings.BADGE_POLL_INTERVAL = 2.0
     settings.BADGE_POLL_MIN_INTERVAL = 0.5
