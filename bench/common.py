@@ -427,8 +427,9 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 POLLER = re.compile(r'<div id="status-poller-(\w+)"[^>]*\bhx-get="([^"]+)"[^>]*\bdata-interval="([^"]+)"')
 
 
-def console_login(url: str, account: dict) -> requests.Session:
-    """A session logged in through the console's /login/ form, with its CSRF token, as a browser does."""
+def console_login(url: str, account: dict, *, extra: dict[str, str] | None = None) -> requests.Session:
+    """A session logged in through the console's /login/ form, with its CSRF token, as a browser does
+    (`extra`: more fields of the form, e.g. the domains of a Keystone v3 login)."""
     session = browser_session()
     form = session.get(f"{url}/login/", timeout=30)
     token = CSRF_INPUT.search(form.text).group(1)
@@ -439,6 +440,7 @@ def console_login(url: str, account: dict) -> requests.Session:
             "username": account["user"],
             "password": account["password"],
             "project": account["project"],
+            **(extra or {}),
         },
         headers={"Referer": f"{url}/login/"},
         allow_redirects=False,
