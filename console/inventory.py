@@ -84,6 +84,9 @@ LOADERS = {
     "images": api.image_list,
     # The project's limits are one record; they share the same single-refresher machinery.
     "limits": lambda ctx: [api.limits_get(ctx)],
+    # What a volume can be created in and with (the seed's dialect knows them without a call).
+    "zones": api.availability_zone_list,
+    "types": api.volume_type_list,
 }
 # Kinds whose items have a lifecycle, and the resource type their events are stored under.
 RESOURCE_TYPES = {"volumes": "volume", "snapshots": "snapshot", "backups": "backup"}
@@ -98,6 +101,8 @@ API_OF = {
     "snapshots": "volume",
     "backups": "volume",
     "limits": "volume",
+    "zones": "volume",
+    "types": "volume",
     "servers": "compute",
     "images": "compute",
 }

@@ -44,8 +44,10 @@ STATUS_CLASSES = {
     "5xx": Q(status__gte=500, status__lt=600),
     "none": Q(status__isnull=True),
 }
-# The endpoint part of a logged path: /volume/<region>/v1/<project> or /compute/<region>/v2/<project>.
-_ENDPOINT_PREFIX = re.compile(r"^/(?:volume|compute)/[^/]+/v[0-9.]+/[^/]+(?=/)")
+# The endpoint part of a logged path: anything up to the API version and the project id after it:
+# /volume/<region>/v1/<project> and /compute/<region>/v2/<project> (the seed's cloud), /v3/<project>
+# (Cinder), /compute/v2.1/<project> (Nova).
+_ENDPOINT_PREFIX = re.compile(r"^(?:/[^/]+)*?/v[0-9]+(?:\.[0-9]+)?/[0-9a-fA-F]{8,64}(?=/)")
 _SERVER_IN_PATH = re.compile(r"/servers/([^/]+)/os-volume_attachments(?:/|$)")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNSAFE_FILENAME = re.compile(r"[^a-z0-9._-]+")

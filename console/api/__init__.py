@@ -3,6 +3,7 @@ through these functions (see docs/architecture.md); nothing else imports request
 
 from console.api.budget import BudgetUsage, budget_usage
 from console.api.context import CloudContext, Priority
+from console.api.dialects import dialect_of
 from console.api.errors import (
     ApiError,
     BadRequest,
@@ -20,6 +21,7 @@ from console.api.errors import (
     ServiceUnavailable,
     Timeout,
     Unauthorized,
+    Unsupported,
 )
 from console.api.http import call_deadline, capture_request_ids
 from console.api.identity import AuthResult, Endpoints, authenticate
@@ -29,6 +31,7 @@ from console.api.operations import (
     attachment_delete,
     attachment_get,
     attachment_list,
+    availability_zone_list,
     backup_create,
     backup_delete,
     backup_get,
@@ -43,20 +46,25 @@ from console.api.operations import (
     snapshot_list,
     volume_create,
     volume_delete,
+    volume_extend,
     volume_get,
     volume_list,
+    volume_type_list,
     volume_update,
 )
 from console.api.records import (
     Attachment,
+    AvailabilityZone,
     Backup,
     Image,
     Limits,
+    Project,
     RateLimit,
     Restore,
     Server,
     Snapshot,
     Volume,
+    VolumeType,
 )
 
 __all__ = [
@@ -64,6 +72,7 @@ __all__ = [
     "ApiError",
     "Attachment",
     "AuthResult",
+    "AvailabilityZone",
     "Backup",
     "BadRequest",
     "BudgetExhausted",
@@ -80,6 +89,7 @@ __all__ = [
     "MalformedResponse",
     "NotFound",
     "OverLimit",
+    "Project",
     "Priority",
     "RateLimit",
     "ResponseTooLarge",
@@ -90,12 +100,15 @@ __all__ = [
     "Snapshot",
     "Timeout",
     "Unauthorized",
+    "Unsupported",
     "Volume",
+    "VolumeType",
     "attachment_create",
     "attachment_delete",
     "attachment_get",
     "attachment_list",
     "authenticate",
+    "availability_zone_list",
     "backup_create",
     "backup_delete",
     "backup_get",
@@ -104,6 +117,7 @@ __all__ = [
     "budget_usage",
     "call_deadline",
     "capture_request_ids",
+    "dialect_of",
     "image_list",
     "limits_get",
     "server_list",
@@ -114,6 +128,8 @@ __all__ = [
     "volume_create",
     "volume_delete",
     "volume_get",
+    "volume_extend",
     "volume_list",
+    "volume_type_list",
     "volume_update",
 ]

@@ -21,10 +21,14 @@ class CloudContext:
     project_id: str
     project_name: str
     region: str
-    volume_url: str  # .../volume/region-a.geo-1/v1/<project_id>
-    compute_url: str  # .../compute/region-a.geo-1/v2/<project_id>
+    volume_url: str  # .../volume/region-a.geo-1/v1/<project_id>, or .../v3/<project_id>
+    compute_url: str  # .../compute/region-a.geo-1/v2/<project_id>; "" when the region has no Compute
     console_request_id: str = ""  # X-Request-Id of the console request that caused the calls
     priority: Priority = Priority.USER
+    # The Block Storage dialect the endpoint speaks (console.api.dialects: "cinder-v1", "cinder-v3")
+    # and, for a microversioned API, the microversion the console asks for ("" = the API's base).
+    dialect: str = "cinder-v1"
+    microversion: str = ""
     # The server-side session the token came from ("" when none): after a mutation the background
     # watcher keeps this key (never the token) and loads the session itself (console.watch).
     session_key: str = field(default="", repr=False, compare=False)

@@ -100,6 +100,10 @@ class CatalogError(ApiError):
     """Identity accepted the login but its catalog lacks what the console needs."""
 
 
+class Unsupported(ApiError):
+    """The cloud's API has no such operation (e.g. extend on the seed's Cinder v1); nothing was sent."""
+
+
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequest,
     401: Unauthorized,

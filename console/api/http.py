@@ -24,7 +24,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.client import HTTPException
@@ -248,8 +248,11 @@ def request(
     fmt: WireFormat,
     body: bytes | None = None,
     decode: Decoder | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Reply:
     """Send one API call (with its retries) and return the decoded reply.
+
+    `headers` are added to the call's own (a dialect's microversion header, for example).
 
     A read is retried on connection errors, 5xx and 413. A write is retried only when the API
     refused it unprocessed, by its rate limit (a 413 with a retry delay): sending it again cannot
@@ -298,6 +301,7 @@ def request(
                 attempt=attempt,
                 deadline=deadline,
                 turn=turn,
+                extra_headers=headers,
             )
         except (ConnectionFailed, ServerError, OverLimit) as failed:
             pause = _retry_pause(failed, attempt)
@@ -439,8 +443,9 @@ def _send(
     attempt: int,
     deadline: float | None = None,
     turn: float | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> Reply:
-    headers = {"Accept": fmt.media_type, "User-Agent": USER_AGENT}
+    headers = {"Accept": fmt.media_type, "User-Agent": USER_AGENT, **(extra_headers or {})}
     if body is not None:
         headers["Content-Type"] = fmt.media_type
     if ctx.token:
@@ -471,6 +476,7 @@ def _send(
                 ),
                 allow_redirects=False,
                 stream=True,
+                verify=tls_verify(),
             )
             secret_note(response.headers.get("X-Subject-Token"))  # a login's new token
             request_id = _request_id(response)
@@ -542,15 +548,30 @@ def probe(url: str, *, timeout: float) -> int:
     ConnectionFailed."""
     with _Cutoff(2 * timeout) as cutoff:
         try:
-            response = _session().get(url, timeout=(timeout, timeout), allow_redirects=False, stream=True)
+            response = _session().get(
+                url, timeout=(timeout, timeout), allow_redirects=False, stream=True, verify=tls_verify()
+            )
         except requests.RequestException as exc:
             raise (_deadline_error() if cutoff.fired else _transport_error(exc)) from None
         response.close()
     return response.status_code
 
 
+def tls_verify() -> bool | str:
+    """How HTTPS answers are checked: against API_CA_BUNDLE (the operator's CA certificates, a PEM
+    file) when set, else against the system's trusted CAs. Verification is never turned off."""
+    return settings.API_CA_BUNDLE or True
+
+
 def _transport_error(exc: Exception, *, answered: bool = False) -> ApiError:
     """The typed error of a call that got no (whole) HTTP answer."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ConnectionFailed(
+            None,
+            "The cloud's TLS certificate could not be verified. If the cloud uses its own certificate "
+            "authority, the console's operator sets API_CA_BUNDLE to its CA certificates.",
+            fault="tlsError",
+        )
     if isinstance(exc, requests.Timeout):
         return _deadline_error()
     if isinstance(exc, requests.exceptions.ContentDecodingError):
@@ -604,7 +625,7 @@ def _record(
         console_request_id=ctx.console_request_id,
         # A login's answer (identity.AuthResult) names who logged in, which its caller did not know.
         user_id=ctx.user_id or str(getattr(data, "user_id", "")),
-        user_name=ctx.user_name,
+        user_name=ctx.user_name or str(getattr(data, "user_name", "")),
         project_id=ctx.project_id or str(getattr(data, "project_id", "")),
         project_name=ctx.project_name or str(getattr(data, "project_name", "")),
         region=ctx.region,

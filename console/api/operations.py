@@ -1,94 +1,61 @@
-"""One function per API operation (spec 4.1, plus the server and image listings of Compute).
+"""One function per API operation (spec 4.1, Cinder v3's additions, and the server and image listings
+of Compute), for every dialect.
 
-Each takes the CloudContext first and keyword-only arguments after the resource ids, sends exactly
-one call through console.api.http.request (plus its retries, for reads) and returns records.
-The wire format is settings.BLOCK_STORAGE_FORMAT ("json" or "xml"), read at each call.
+Each takes the CloudContext first and keyword-only arguments after the resource ids, and returns
+records. The context says which dialect its endpoint speaks (CloudContext.dialect, found at login by
+console.api.dialects.discover); the dialect sends the calls through console.api.http.request: one
+call (plus its retries, for reads), or one per page of a paginated list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
-from urllib.parse import quote
 
-from django.conf import settings
-
-from console.api import http
 from console.api.context import CloudContext
-from console.api.errors import CatalogError
-from console.api.http import COMPUTE, VOLUME
-from console.api.records import Attachment, Backup, Image, Limits, Restore, Server, Snapshot, Volume
-from console.api.wire import WireFormat, wire_format
+from console.api.dialects import dialect_of
+from console.api.dialects.base import UNSET, _Unset
+from console.api.records import (
+    Attachment,
+    AvailabilityZone,
+    Backup,
+    Image,
+    Limits,
+    Restore,
+    Server,
+    Snapshot,
+    Volume,
+    VolumeType,
+)
 
+__all__ = ["UNSET"]
 
-class _Unset:
-    """The default of volume_update's fields: leave as it is (None would clear it)."""
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset()
-
-
-def _format() -> WireFormat:
-    return wire_format(settings.BLOCK_STORAGE_FORMAT)
-
-
-def _call(
-    ctx: CloudContext,
-    service: str,
-    method: str,
-    path: str,
-    *,
-    decode: http.Decoder | None = None,
-    root: str = "",
-    fields: Mapping[str, Any] | None = None,
-) -> Any:
-    fmt = _format()
-    base_url = ctx.volume_url if service == VOLUME else ctx.compute_url
-    if not base_url:
-        raise CatalogError(None, f"Region {ctx.region} offers no {service} service.", fault="catalogError")
-    body = None if fields is None else fmt.encode(root, fields)
-    reply = http.request(
-        ctx,
-        service=service,
-        method=method,
-        url=base_url.rstrip("/") + path,
-        fmt=fmt,
-        body=body,
-        decode=decode,
-    )
-    return reply.data
-
-
-def _id(value: str) -> str:
-    """A resource id as one path segment (an id can never reach another path)."""
-    return quote(str(value), safe="")
-
-
-def _present(**fields: Any) -> dict[str, Any]:
-    """The fields that were given (the API treats a missing field as "not specified")."""
-    return {key: value for key, value in fields.items() if value is not None}
-
-
-# --- limits ---------------------------------------------------------------------------------------
+# --- limits, zones, types -------------------------------------------------------------------------
 
 
 def limits_get(ctx: CloudContext) -> Limits:
-    return _call(ctx, VOLUME, "GET", "/limits", decode=WireFormat.limits)
+    return dialect_of(ctx).limits_get(ctx)
+
+
+def availability_zone_list(ctx: CloudContext) -> list[AvailabilityZone]:
+    """The zones a volume can be created in (the seed's API: its three fixed zones, no call)."""
+    return dialect_of(ctx).availability_zone_list(ctx)
+
+
+def volume_type_list(ctx: CloudContext) -> list[VolumeType]:
+    """The cloud's volume types (the seed's API has none: an empty list, no call)."""
+    return dialect_of(ctx).volume_type_list(ctx)
 
 
 # --- volumes --------------------------------------------------------------------------------------
 
 
 def volume_list(ctx: CloudContext, *, detail: bool = True) -> list[Volume]:
-    """GET /volumes/detail; detail=False: GET /volumes (no volume_image_metadata)."""
-    return _call(ctx, VOLUME, "GET", "/volumes/detail" if detail else "/volumes", decode=WireFormat.volumes)
+    """Every volume of the project: GET /volumes/detail (every page); detail=False: GET /volumes."""
+    return dialect_of(ctx).volume_list(ctx, detail=detail)
 
 
 def volume_get(ctx: CloudContext, volume_id: str) -> Volume:
-    return _call(ctx, VOLUME, "GET", f"/volumes/{_id(volume_id)}", decode=WireFormat.volume)
+    return dialect_of(ctx).volume_get(ctx, volume_id)
 
 
 def volume_create(
@@ -102,20 +69,23 @@ def volume_create(
     source_volid: str | None = None,
     image_ref: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    volume_type: str | None = None,
 ) -> Volume:
     """Create a volume (blank, or from one of a snapshot, a volume or an image). Never retried:
-    after a Timeout, look at volume_list before trying again."""
-    fields = _present(
+    after a Timeout, look at volume_list before trying again. `display_name` and
+    `display_description` are the volume's name and description in any dialect."""
+    return dialect_of(ctx).volume_create(
+        ctx,
         size=size,
         availability_zone=availability_zone,
         display_name=display_name,
         display_description=display_description,
         snapshot_id=snapshot_id,
         source_volid=source_volid,
-        imageRef=image_ref,
-        metadata=dict(metadata) if metadata else None,
+        image_ref=image_ref,
+        metadata=metadata,
+        volume_type=volume_type,
     )
-    return _call(ctx, VOLUME, "POST", "/volumes", decode=WireFormat.volume, root="volume", fields=fields)
 
 
 def volume_update(
@@ -127,35 +97,31 @@ def volume_update(
     metadata: Mapping[str, str] | _Unset = UNSET,
 ) -> Volume:
     """Change a volume's name, description or metadata; fields left UNSET are not sent."""
-    given = {"display_name": display_name, "display_description": display_description, "metadata": metadata}
-    fields = {key: dict(value) if isinstance(value, Mapping) else value for key, value in given.items()}
-    fields = {key: value for key, value in fields.items() if value is not UNSET}
-    return _call(
-        ctx,
-        VOLUME,
-        "PUT",
-        f"/volumes/{_id(volume_id)}",
-        decode=WireFormat.volume,
-        root="volume",
-        fields=fields,
+    return dialect_of(ctx).volume_update(
+        ctx, volume_id, display_name=display_name, display_description=display_description, metadata=metadata
     )
 
 
 def volume_delete(ctx: CloudContext, volume_id: str) -> None:
-    _call(ctx, VOLUME, "DELETE", f"/volumes/{_id(volume_id)}")
+    dialect_of(ctx).volume_delete(ctx, volume_id)
+
+
+def volume_extend(ctx: CloudContext, volume_id: str, *, new_size: int) -> None:
+    """Grow a volume to `new_size` GB (os-extend). Raises Unsupported, sending nothing, where the
+    dialect has no extend (see Dialect.extend_refusal)."""
+    dialect_of(ctx).volume_extend(ctx, volume_id, new_size=new_size)
 
 
 # --- snapshots ------------------------------------------------------------------------------------
 
 
 def snapshot_list(ctx: CloudContext, *, detail: bool = True) -> list[Snapshot]:
-    """GET /snapshots/detail; detail=False: GET /snapshots (the same today, says the spec)."""
-    path = "/snapshots/detail" if detail else "/snapshots"
-    return _call(ctx, VOLUME, "GET", path, decode=WireFormat.snapshots)
+    """GET /snapshots/detail (every page); detail=False: GET /snapshots."""
+    return dialect_of(ctx).snapshot_list(ctx, detail=detail)
 
 
 def snapshot_get(ctx: CloudContext, snapshot_id: str) -> Snapshot:
-    return _call(ctx, VOLUME, "GET", f"/snapshots/{_id(snapshot_id)}", decode=WireFormat.snapshot)
+    return dialect_of(ctx).snapshot_get(ctx, snapshot_id)
 
 
 def snapshot_create(
@@ -166,28 +132,29 @@ def snapshot_create(
     display_name: str | None = None,
     display_description: str | None = None,
 ) -> Snapshot:
-    fields = _present(
-        volume_id=volume_id, force=force, display_name=display_name, display_description=display_description
-    )
-    return _call(
-        ctx, VOLUME, "POST", "/snapshots", decode=WireFormat.snapshot, root="snapshot", fields=fields
+    return dialect_of(ctx).snapshot_create(
+        ctx,
+        volume_id=volume_id,
+        force=force,
+        display_name=display_name,
+        display_description=display_description,
     )
 
 
 def snapshot_delete(ctx: CloudContext, snapshot_id: str) -> None:
-    _call(ctx, VOLUME, "DELETE", f"/snapshots/{_id(snapshot_id)}")
+    dialect_of(ctx).snapshot_delete(ctx, snapshot_id)
 
 
 # --- backups --------------------------------------------------------------------------------------
 
 
 def backup_list(ctx: CloudContext, *, detail: bool = True) -> list[Backup]:
-    """GET /backups/detail; detail=False: GET /backups (only id and name are known then)."""
-    return _call(ctx, VOLUME, "GET", "/backups/detail" if detail else "/backups", decode=WireFormat.backups)
+    """GET /backups/detail (every page); detail=False: GET /backups (only id and name are known then)."""
+    return dialect_of(ctx).backup_list(ctx, detail=detail)
 
 
 def backup_get(ctx: CloudContext, backup_id: str) -> Backup:
-    return _call(ctx, VOLUME, "GET", f"/backups/{_id(backup_id)}", decode=WireFormat.backup)
+    return dialect_of(ctx).backup_get(ctx, backup_id)
 
 
 def backup_create(
@@ -199,71 +166,49 @@ def backup_create(
     description: str | None = None,
 ) -> Backup:
     """Start a backup. The answer only carries the new backup's id and name."""
-    fields = _present(volume_id=volume_id, container=container, name=name, description=description)
-    return _call(ctx, VOLUME, "POST", "/backups", decode=WireFormat.backup, root="backup", fields=fields)
+    return dialect_of(ctx).backup_create(
+        ctx, volume_id=volume_id, container=container, name=name, description=description
+    )
 
 
 def backup_delete(ctx: CloudContext, backup_id: str) -> None:
-    _call(ctx, VOLUME, "DELETE", f"/backups/{_id(backup_id)}")
+    dialect_of(ctx).backup_delete(ctx, backup_id)
 
 
 def backup_restore(ctx: CloudContext, backup_id: str, *, volume_id: str | None = None) -> Restore:
-    """Restore into `volume_id` (overwritten), or into a new volume in az2 when None."""
-    return _call(
-        ctx,
-        VOLUME,
-        "POST",
-        f"/backups/{_id(backup_id)}/restore",
-        decode=WireFormat.restore,
-        root="restore",
-        fields=_present(volume_id=volume_id),
-    )
+    """Restore into `volume_id` (overwritten), or into a new volume when None (the seed's API puts
+    it in az2)."""
+    return dialect_of(ctx).backup_restore(ctx, backup_id, volume_id=volume_id)
 
 
 # --- attachments (Compute os-volume_attachments) --------------------------------------------------
 
 
 def attachment_list(ctx: CloudContext, server_id: str) -> list[Attachment]:
-    return _call(
-        ctx, COMPUTE, "GET", f"/servers/{_id(server_id)}/os-volume_attachments", decode=WireFormat.attachments
-    )
+    return dialect_of(ctx).attachment_list(ctx, server_id)
 
 
 def attachment_get(ctx: CloudContext, server_id: str, volume_id: str) -> Attachment:
-    return _call(
-        ctx,
-        COMPUTE,
-        "GET",
-        f"/servers/{_id(server_id)}/os-volume_attachments/{_id(volume_id)}",
-        decode=WireFormat.attachment,
-    )
+    return dialect_of(ctx).attachment_get(ctx, server_id, volume_id)
 
 
 def attachment_create(
     ctx: CloudContext, server_id: str, *, volume_id: str, device: str | None = None
 ) -> Attachment:
     """Attach a volume. `device` is only advisory: the guest names it (see Attachment.guest_path)."""
-    return _call(
-        ctx,
-        COMPUTE,
-        "POST",
-        f"/servers/{_id(server_id)}/os-volume_attachments",
-        decode=WireFormat.attachment,
-        root="volumeAttachment",
-        fields=_present(volumeId=volume_id, device=device),
-    )
+    return dialect_of(ctx).attachment_create(ctx, server_id, volume_id=volume_id, device=device)
 
 
 def attachment_delete(ctx: CloudContext, server_id: str, volume_id: str) -> None:
-    _call(ctx, COMPUTE, "DELETE", f"/servers/{_id(server_id)}/os-volume_attachments/{_id(volume_id)}")
+    dialect_of(ctx).attachment_delete(ctx, server_id, volume_id)
 
 
 # --- servers and images (Compute) -----------------------------------------------------------------
 
 
 def server_list(ctx: CloudContext) -> list[Server]:
-    return _call(ctx, COMPUTE, "GET", "/servers/detail", decode=WireFormat.servers)
+    return dialect_of(ctx).server_list(ctx)
 
 
 def image_list(ctx: CloudContext) -> list[Image]:
-    return _call(ctx, COMPUTE, "GET", "/images/detail", decode=WireFormat.images)
+    return dialect_of(ctx).image_list(ctx)

@@ -25,9 +25,10 @@ class Attachment:
     os-volume_attachments record (Nova); both carry the same four fields."""
 
     id: str
-    server_id: str
+    server_id: str  # "" when attached to a host rather than a server (Cinder v3 without Nova)
     volume_id: str
     device: str | None
+    host_name: str | None = None  # Cinder v3: the host the volume is attached to
 
     @property
     def guest_path(self) -> str:
@@ -179,3 +180,41 @@ class Limits:
     @property
     def total_snapshots_used(self) -> int | None:
         return self.absolute.get("totalSnapshotsUsed")
+
+
+@dataclass(frozen=True)
+class AvailabilityZone:
+    """An availability zone a volume can be created in."""
+
+    name: str
+    available: bool = True
+
+
+@dataclass(frozen=True)
+class VolumeType:
+    """A volume type of the cloud (GET /types): a backend or a class of storage."""
+
+    id: str
+    name: str
+    description: str | None = None
+    is_public: bool = True
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project the logged-in user may work in (Identity GET /auth/projects)."""
+
+    id: str
+    name: str
+    domain_id: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ApiVersion:
+    """One entry of an API's version document: its id ("v3.0"), status and microversion range."""
+
+    id: str
+    status: str
+    version: str = ""  # the highest microversion ("" when the API has none)
+    min_version: str = ""

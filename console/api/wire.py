@@ -307,6 +307,18 @@ def _absolute_limits(absolute: Mapping[str, Any]) -> dict[str, int]:
     return numbers
 
 
+# The builders, for dialects whose documents differ from the spec's JSON in field names only
+# (console.api.dialects.cinder_v3 renames, then builds the same records).
+volume_from = _volume
+snapshot_from = _snapshot
+backup_from = _backup
+restore_from = _restore
+attachment_from = _attachment
+server_from = _server
+image_from = _image
+limits_from = _limits
+
+
 # --- faults ---------------------------------------------------------------------------------------
 
 
@@ -337,6 +349,9 @@ def fault_parse(body: bytes) -> Fault | None:
 
 
 def _json_fault(data: Any) -> Fault | None:
+    if isinstance(data, dict) and isinstance(data.get("message"), str) and "code" in data:
+        # A bare fault, without the wrapper: Cinder v3's body-size 413 {"message", "code", "title"}.
+        return _fault(data.get("title") or "error", data["message"], data.get("retryAfter"))
     if not isinstance(data, dict) or len(data) != 1:
         return None
     ((name, inner),) = data.items()

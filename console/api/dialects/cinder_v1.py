@@ -1,0 +1,77 @@
+"""The seed's dialect: Cinder v1 as the spec describes it (../shared/spec/block-storage-api.md), which
+the embedded emulator speaks.
+
+`display_name` and `display_description`, JSON or XML (BLOCK_STORAGE_FORMAT), every list in one
+answer, three availability zones (az1, az2, az3; az2 when none is given), no volume types, volumes
+of at most 2047 GB, at most 10 volumes and snapshots made from one volume, volumes and snapshots
+counting together against one quota, and no extend action.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from console.api.context import CloudContext
+from console.api.dialects.base import Dialect, QuotaSpec
+from console.api.records import AvailabilityZone, Volume, VolumeType
+from console.api.wire import WireFormat, wire_format
+
+ZONES = ("az1", "az2", "az3")
+
+
+class CinderV1(Dialect):
+    name = "cinder-v1"
+    label = "Cinder v1 (the seed's API)"
+    max_volume_size = 2047
+    default_zone = "az2"
+    restore_zone = "az2"
+    derived_limit = 10
+    name_field = "display_name"
+    description_field = "display_description"
+    quotas = (
+        QuotaSpec(
+            key="count",
+            label="Volumes and snapshots",
+            noun="volumes and snapshots",
+            unit="",
+            limit_key="maxTotalVolumes",
+            used_keys=("totalVolumesUsed", "totalSnapshotsUsed"),
+            counted=(("volumes", "count"), ("snapshots", "count")),
+            note="Volumes and snapshots count together against maxTotalVolumes.",
+        ),
+        QuotaSpec(
+            key="gigabytes",
+            label="Storage",
+            noun="gigabytes",
+            unit="GB",
+            limit_key="maxTotalVolumeGigabytes",
+            used_keys=("totalGigabytesUsed",),
+            counted=(("volumes", "gigabytes"), ("snapshots", "gigabytes")),
+            note="Gigabytes of volumes and snapshots count together against maxTotalVolumeGigabytes.",
+        ),
+    )
+    quota_for = {
+        "volume": ("count", "gigabytes"),
+        "snapshot": ("count", "gigabytes"),
+        "backup": None,  # the spec sets no backup quota
+    }
+
+    def wire(self) -> WireFormat:
+        return wire_format(settings.BLOCK_STORAGE_FORMAT)
+
+    def extend_refusal(self, ctx: CloudContext, volume: Volume) -> str:
+        return (
+            "This cloud's Block Storage API (the seed's Cinder v1) has no extend action. To get a bigger "
+            "volume, take a snapshot and create a larger volume from it."
+        )
+
+    def availability_zone_list(self, ctx: CloudContext) -> list[AvailabilityZone]:
+        """The spec's three zones: the API has no call that lists them."""
+        return [AvailabilityZone(zone) for zone in ZONES]
+
+    def volume_type_list(self, ctx: CloudContext) -> list[VolumeType]:
+        """The spec has no volume types."""
+        return []
+
+
+CINDER_V1 = CinderV1()
