@@ -46,5 +46,6 @@ def frame(request: HttpRequest) -> dict:
         "project_id": login["project_id"],
         "region": login["region"],
         "regions": list(login["regions"]),
+        "read_only": bool(login.get("read_only")),
     }
     return {"cloud": cloud, "nav": nav}

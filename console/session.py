@@ -3,7 +3,13 @@
 The session holds the token under TOKEN_KEY and everything else under CLOUD_KEY:
 
     {"expires_at": ISO 8601, "user_id", "user_name", "project_id", "project_name",
-     "regions": {region: {"volume": url, "compute": url}}, "region": the chosen region}
+     "roles": [...], "read_only": bool, "method": "password" or "application_credential",
+     "regions": {region: {"volume": url, "compute": url, "type": catalog type,
+                          "dialect": ..., "microversion": ...}},
+     "region": the chosen region}
+
+A region's dialect is discovered (console.api.dialects.discover) when the region is first used:
+at login for the first region, at the region switch for the others.
 
 Sessions are database-backed (settings.SESSION_ENGINE), so the token never leaves the server. It is
 kept apart so that only `cloud_context()` ever holds it in a local variable (marked sensitive, so
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
@@ -22,6 +29,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
 
 from console.api.context import CloudContext, Priority
+from console.api.dialects import discover
 from console.api.errors import Unauthorized
 from console.api.identity import AuthResult
 from console.redact import secret_note
@@ -32,11 +40,16 @@ CLOUD_BACKEND = "console.auth.CloudBackend"
 
 
 @sensitive_variables("result")
-def store_login(request: HttpRequest, result: AuthResult) -> None:
-    """Keep what the console needs from a fresh login; the session ends when the token does."""
+def store_login(request: HttpRequest, result: AuthResult, *, region: str = "") -> None:
+    """Keep what the console needs from a fresh login (or a switch of project); the session ends
+    when the token does. `region`: the one to work in, when the catalog has it (else the first)."""
     regions = {
-        region: {"volume": endpoints.volume_url, "compute": endpoints.compute_url}
-        for region, endpoints in sorted(result.regions.items())
+        name: {
+            "volume": endpoints.volume_url,
+            "compute": endpoints.compute_url,
+            "type": endpoints.volume_type,
+        }
+        for name, endpoints in sorted(result.regions.items())
     }
     request.session[TOKEN_KEY] = result.token
     request.session[CLOUD_KEY] = {
@@ -45,10 +58,43 @@ def store_login(request: HttpRequest, result: AuthResult) -> None:
         "user_name": result.user_name,
         "project_id": result.project_id,
         "project_name": result.project_name,
+        "roles": list(result.roles),
+        "read_only": result.read_only(settings.CLOUD_WRITER_ROLES),
+        "method": result.method,
         "regions": regions,
-        "region": next(iter(regions)),
+        "region": region if region in regions else next(iter(regions)),
     }
     request.session.set_expiry(result.expires_at)
+    _discover(request, request.session[CLOUD_KEY]["region"])
+
+
+@sensitive_variables("token")
+def _discover(request: HttpRequest, region: str) -> dict:
+    """The region's endpoints, with the dialect they speak (found once, then kept in the session)."""
+    login = request.session[CLOUD_KEY]
+    entry = login["regions"][region]
+    if "dialect" not in entry:
+        caller = CloudContext(
+            token=request.session.get(TOKEN_KEY, ""),
+            user_id=login["user_id"],
+            user_name=login["user_name"],
+            project_id=login["project_id"],
+            project_name=login["project_name"],
+            region=region,
+            volume_url=entry["volume"],
+            compute_url=entry["compute"],
+            console_request_id=getattr(request, "console_request_id", ""),
+        )
+        found = discover(caller, service_type=entry.get("type", "volume"))
+        entry["dialect"], entry["microversion"] = found.dialect, found.microversion
+        request.session.modified = True
+    return entry
+
+
+def is_read_only(request: HttpRequest) -> bool:
+    """Whether the logged-in user's roles only let them read (see AuthResult.read_only)."""
+    login = cloud_login(request)
+    return bool(login and login.get("read_only"))
 
 
 def is_cloud_login(request: HttpRequest) -> bool:
@@ -88,6 +134,7 @@ def switch_region(request: HttpRequest, region: str) -> bool:
         return False
     login["region"] = region
     request.session.modified = True
+    _discover(request, region)
     return True
 
 
@@ -103,7 +150,7 @@ def cloud_context(request: HttpRequest) -> CloudContext:
     if login is None or not token:
         raise Unauthorized(401, "Not logged in to the cloud.")
     secret_note(token)
-    endpoints = login["regions"][login["region"]]
+    endpoints = _discover(request, login["region"])
     return CloudContext(
         token=token,
         user_id=login["user_id"],
@@ -116,6 +163,8 @@ def cloud_context(request: HttpRequest) -> CloudContext:
         console_request_id=getattr(request, "console_request_id", ""),
         session_key=request.session.session_key or "",
         other_regions=_other_regions(login, login["region"]),
+        dialect=endpoints["dialect"],
+        microversion=endpoints["microversion"],
     )
 
 
@@ -147,6 +196,9 @@ def cloud_context_from_session(
         priority=priority,
         session_key=store.session_key or "",
         other_regions=_other_regions(login, region),
+        # A region is discovered before anything is done in it (CloudContext's default otherwise).
+        dialect=endpoints.get("dialect", CloudContext.dialect),
+        microversion=endpoints.get("microversion", ""),
     )
 
 

@@ -57,9 +57,11 @@ MIDDLEWARE = [
     "console.security.AdminLoginThrottleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Needs the session, the user, messages and request.htmx: keep these two last.
+    # Need the session, the user, messages and request.htmx: keep these last.
     "console.middleware.CloudSessionMiddleware",
     "console.middleware.MethodNotAllowedPageMiddleware",
+    # A read-only role's write pages say so before any API call (console.roles).
+    "console.roles.ReadOnlyRoleMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -193,6 +195,18 @@ IDENTITY_URL = env_str("IDENTITY_URL", "http://127.0.0.1:8776/v3")
 BLOCK_STORAGE_FORMAT = env_str("BLOCK_STORAGE_FORMAT", "json").lower()
 if BLOCK_STORAGE_FORMAT not in {"json", "xml"}:
     raise ImproperlyConfigured("BLOCK_STORAGE_FORMAT must be json or xml.")
+# TLS: a PEM file of the CA certificates that sign the cloud's endpoints, when they are not signed by
+# a CA the system trusts (a private cloud's own CA). Empty: the system's trusted CAs. Verification is
+# never turned off.
+API_CA_BUNDLE = env_str("API_CA_BUNDLE", "")
+if API_CA_BUNDLE and not Path(API_CA_BUNDLE).is_file():
+    raise ImproperlyConfigured(f"API_CA_BUNDLE names no readable file: {API_CA_BUNDLE!r}.")
+# Roles whose holders may change things in a project. A login whose roles include "reader" but none of
+# these is read-only: the console shows every page and says "your role can only read" instead of
+# offering actions the cloud would refuse.
+CLOUD_WRITER_ROLES = [
+    role.lower() for role in env_list("CLOUD_WRITER_ROLES", ["admin", "member", "_member_", "manager"])
+]
 # Timeouts of every outbound call, in seconds.
 API_CONNECT_TIMEOUT = env_float("API_CONNECT_TIMEOUT", 3.05)
 API_READ_TIMEOUT = env_float("API_READ_TIMEOUT", 20.0)

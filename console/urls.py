@@ -9,6 +9,12 @@ urlpatterns = [
     path("", overview.overview, name="overview"),
     path("healthz", health.healthz, name="healthz"),
     path("login/", views.login_view, name="login"),
+    path(
+        "login/application-credential/",
+        views.login_application_credential,
+        name="login_application_credential",
+    ),
+    path("project/", views.switch_project, name="switch_project"),
     path("logout/", views.logout_view, name="logout"),
     path("region/", views.switch_region, name="switch_region"),
     path("live/<str:kind>/", live.statuses, name="live_statuses"),
