@@ -5,8 +5,8 @@ them is transitional, one poller element. The poller asks `/live/<kind>/` for th
 sending the status it currently shows for each (`s=<id>:<status>`). The console answers from the
 cached listing (refreshing it at most once per interval, whoever asks), with out-of-band swaps for
 the badges that changed only, and an `HX-Trigger: status-changed` event so that detail panels can
-reload themselves. When nothing it follows is transitional any more it answers 286, which stops
-htmx polling; a terminal badge is rendered without any hx- attribute at all.
+reload themselves. When nothing it follows is transitional (or unknown) any more it answers 286,
+which stops htmx polling; a terminal badge is rendered without any hx- attribute at all.
 
 Badges never call the API: however many tabs poll, the API sees one listing call per interval.
 
@@ -33,7 +33,7 @@ from django.views.decorators.http import require_safe
 
 from console.inventory import RESOURCE_TYPES, Listing, listing_get
 from console.session import cloud_context
-from console.statuses import DELETED, status_info
+from console.statuses import DELETED, is_followed, status_info
 
 # htmx stops polling when it receives this status (htmx 2 and later).
 STOP_POLLING = 286
@@ -74,7 +74,7 @@ def statuses(request: HttpRequest, kind: str) -> HttpResponse:
         else:
             current[resource_id] = DELETED
     changed = {rid: status for rid, status in current.items() if status != followed[rid]}
-    still_moving = {rid: status for rid, status in current.items() if status_info(status).transitional}
+    still_moving = {rid: status for rid, status in current.items() if is_followed(status)}
     html = render_to_string(
         "components/status_update.html",
         {
@@ -95,15 +95,23 @@ def statuses(request: HttpRequest, kind: str) -> HttpResponse:
 def poller_context(kind: str, statuses: dict[str, str], *, listing: Listing | None = None) -> dict | None:
     """What the poller template needs, or None when nothing on the page is moving.
 
+    Transitional statuses are followed every BADGE_POLL_INTERVAL; when only unknown statuses are
+    left, at the idle pace of their listing (INVENTORY_IDLE_INTERVAL): an unknown status never
+    freezes a badge, and never makes it poll fast for ever.
+
     `listing`: the listing the statuses come from. When its last refresh failed, the moving badges
     show statuses the console can no longer confirm: the poller backs off and says so (`stale`).
     """
-    moving = {rid: status for rid, status in statuses.items() if status_info(status).transitional}
-    if not moving:
+    followed = {rid: status for rid, status in statuses.items() if is_followed(status)}
+    if not followed:
         return None
     failure = listing.failure if listing is not None else None
-    # Back off while the inventory cannot be refreshed (the API failing): poll 4x less often.
-    interval = settings.BADGE_POLL_INTERVAL * 4 if failure else poll_interval(listing)
+    if any(status_info(status).transitional for status in followed.values()):
+        # Back off while the inventory cannot be refreshed (the API failing): poll 4x less often.
+        interval = settings.BADGE_POLL_INTERVAL * 4 if failure else poll_interval(listing)
+    else:
+        # Only unknown statuses: at the pace their (still) listing is refreshed.
+        interval = max(settings.BADGE_POLL_INTERVAL, settings.INVENTORY_IDLE_INTERVAL)
     stale = None
     if failure is not None:
         stale = {
@@ -112,7 +120,7 @@ def poller_context(kind: str, statuses: dict[str, str], *, listing: Listing | No
         }
     return {
         "kind": kind,
-        "follow": [f"{rid}:{status}" for rid, status in list(moving.items())[:MAX_FOLLOWED]],
+        "follow": [f"{rid}:{status}" for rid, status in list(followed.items())[:MAX_FOLLOWED]],
         "interval": interval,
         "stale": stale,
     }
