@@ -27,7 +27,9 @@ from attachments.selectors import (
     servers_inventory_get,
 )
 from console.api import Attachment
+from console.api.dialects import dialect_of
 from console.api.errors import ApiError, Unauthorized
+from console.inventory import listing_get
 from console.lists import page_of, sort_context
 from console.live import poller_context
 from console.session import cloud_context
@@ -41,6 +43,19 @@ def _unavailable(request: HttpRequest, inventory: ServersInventory, title: str) 
     return render(request, "attachments/unavailable.html", {"title": title, "error": inventory.error})
 
 
+def _no_compute(request: HttpRequest, title: str) -> HttpResponse | None:
+    """The page of a region whose catalog has no Compute: why servers cannot be shown or used, and
+    what the Block Storage API says about the volumes' attachments. None when Compute is there."""
+    ctx = cloud_context(request)
+    refusal = dialect_of(ctx).attach_refusal(ctx)
+    if not refusal:
+        return None
+    volumes = listing_get(ctx, "volumes")
+    attached = [(volume, status_info(volume.status)) for volume in volumes.items if volume.attachments]
+    context = {"title": title, "refusal": refusal, "attached": attached, "volumes_loaded": volumes.loaded}
+    return render(request, "attachments/no_compute.html", context)
+
+
 def _server_or_404(inventory: ServersInventory, server_id: str):
     server = inventory.server(server_id)
     if server is None:
@@ -52,6 +67,8 @@ def _server_or_404(inventory: ServersInventory, server_id: str):
 @require_safe
 def server_list(request: HttpRequest) -> HttpResponse:
     """The servers, filtered and sorted like every list (console.lists); htmx asks for the results."""
+    if (absent := _no_compute(request, "Servers")) is not None:
+        return absent
     inventory = servers_inventory_get(ctx=cloud_context(request))
     if not inventory.servers.loaded:
         return _unavailable(request, inventory, "Servers")
@@ -85,6 +102,8 @@ def server_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
+    if (absent := _no_compute(request, "Server")) is not None:
+        return absent
     inventory = servers_inventory_get(ctx=cloud_context(request))
     if not inventory.loaded:
         return _unavailable(request, inventory, "Server")
@@ -107,6 +126,8 @@ def server_detail(request: HttpRequest, server_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def server_attach(request: HttpRequest, server_id: str) -> HttpResponse:
     """Attach a volume to this server: only available volumes in the server's zone are offered."""
+    if (absent := _no_compute(request, "Attach a volume")) is not None:
+        return absent
     ctx = cloud_context(request)
     inventory = servers_inventory_get(ctx=ctx)
     if not inventory.loaded:
@@ -145,6 +166,8 @@ def server_attach(request: HttpRequest, server_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def volume_attach(request: HttpRequest) -> HttpResponse:
     """Attach one volume (?volume_id=ID) to a server: only servers in the volume's zone are offered."""
+    if (absent := _no_compute(request, "Attach a volume")) is not None:
+        return absent
     ctx = cloud_context(request)
     inventory = servers_inventory_get(ctx=ctx)
     if not inventory.loaded:
@@ -191,7 +214,11 @@ def volume_attach(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def detach(request: HttpRequest, server_id: str, volume_id: str) -> HttpResponse:
-    """Confirm, then detach. Explains why a detach is blocked (attaching, already detaching...)."""
+    """Confirm, then detach. Explains why a detach is blocked (attaching, already detaching...).
+    Only ever through Compute: detaching through Block Storage would leave the server using a volume
+    it no longer has."""
+    if (absent := _no_compute(request, "Detach a volume")) is not None:
+        return absent
     ctx = cloud_context(request)
     inventory = servers_inventory_get(ctx=ctx)
     if not inventory.loaded:

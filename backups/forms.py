@@ -38,9 +38,10 @@ class BackupCreateForm(forms.Form):
     )
     submission = SubmissionField()
 
-    def __init__(self, *args, volumes: list[Volume], **kwargs) -> None:
+    def __init__(self, *args, volumes: list[Volume], quota: QuotaUsage | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.volumes = {volume.id: volume for volume in volumes}
+        self.quota = quota  # what a backup counts against (the seed's API has no backup quota)
         self.fields["volume_id"].choices = [("", "Choose a volume")] + [
             (volume.id, volume_choice_label(volume)) for volume in volumes
         ]
@@ -71,6 +72,20 @@ class BackupCreateForm(forms.Form):
                 f"This volume is {status_info(volume.status).label.lower()}: only an available volume "
                 "can be backed up.",
             )
+        if self.quota is not None:
+            count, gigabytes = self.quota.count, self.quota.gigabytes
+            if not count.fits(1):
+                self.add_error(
+                    None,
+                    f"The project already has {count.used} of its {count.limit} {count.noun}: delete one "
+                    "or ask for more quota before backing up.",
+                )
+            if not gigabytes.fits(volume.size):
+                self.add_error(
+                    None,
+                    f"A backup of this volume takes up to {volume.size} GB and only {gigabytes.remaining} GB "
+                    f"of the project's {gigabytes.noun} are left.",
+                )
         return data
 
 
@@ -129,7 +144,7 @@ class BackupRestoreForm(forms.Form):
             self.add_error(
                 None,
                 f"A new volume does not fit: the project already uses {self.quota.count.used} of its "
-                f"{self.quota.count.limit} volumes and snapshots. Restore into an existing volume, or free "
+                f"{self.quota.count.limit} {self.quota.count.noun}. Restore into an existing volume, or free "
                 "some quota.",
             )
         if not self.quota.gigabytes.fits(size):

@@ -59,7 +59,8 @@ def backup_delete(ctx: CloudContext, *, backup_id: str) -> None:
 
 
 def backup_restore(ctx: CloudContext, *, backup: Backup, volume: Volume | None) -> Restore:
-    """Restore a backup into `volume` (overwritten), or into a new volume (az2) when None."""
+    """Restore a backup into `volume` (overwritten), or into a new volume when None (the seed's API
+    puts it in az2; Cinder v3 where its backup service says)."""
     with api.capture_request_ids() as ids:
         restore = api.backup_restore(ctx, backup.id, volume_id=volume.id if volume else None)
     request_id = _last(ids)

@@ -20,6 +20,7 @@ from backups import selectors, services
 from backups.forms import EXISTING, NEW, BackupCreateForm, BackupRestoreForm
 from console import live
 from console.api.context import CloudContext
+from console.api.dialects import dialect_of
 from console.api.errors import ApiError, NotFound, Unauthorized
 from console.api.records import Backup
 from console.ids import MAX_ID, id_is_plausible
@@ -179,7 +180,7 @@ def backup_create(request: HttpRequest) -> HttpResponse:
         messages.info(request, "This form was already submitted: here is the backup it started.")
         return redirect("backups:detail", backup_id=earlier)
     if request.method == "POST":
-        form = BackupCreateForm(request.POST, volumes=volumes)
+        form = BackupCreateForm(request.POST, volumes=volumes, quota=quota_usage(ctx, "backup"))
         if form.is_valid():
             data = form.cleaned_data
             key = data["submission"]
@@ -242,7 +243,8 @@ def backup_restore(request: HttpRequest, backup_id: str) -> HttpResponse:
         return found
     backup = found
     volumes = list(listing_get(ctx, "volumes").items)
-    quota = quota_usage(ctx)
+    quota = quota_usage(ctx)  # a restore into a new volume makes a volume
+    restore_zone = dialect_of(ctx).restore_zone
     api_error = None
     if request.method == "POST" and submissions.submission_result(
         ctx, key=request.POST.get("submission", "")
@@ -271,7 +273,11 @@ def backup_restore(request: HttpRequest, backup_id: str) -> HttpResponse:
                     api_error = error
                 else:
                     submissions.submission_complete(ctx, key=key, resource_id=restore.volume_id)
-                    into = f"volume {target.name}" if target else "a new volume in az2"
+                    into = (
+                        f"volume {target.name}"
+                        if target
+                        else "a new volume" + (f" in {restore_zone}" if restore_zone else "")
+                    )
                     messages.success(request, f"Restoring backup {backup.label} into {into}.")
                     return redirect("backups:detail", backup_id=backup.id)
     else:
@@ -305,6 +311,7 @@ def backup_restore(request: HttpRequest, backup_id: str) -> HttpResponse:
         "after": quota.after(count=1, gigabytes=backup.size or 0),
         "NEW": NEW,
         "EXISTING": EXISTING,
+        "restore_zone": restore_zone,
     }
     return render(request, "backups/restore.html", context)
 

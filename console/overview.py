@@ -23,7 +23,7 @@ from console.api.context import CloudContext
 from console.api.errors import ApiError
 from console.charts import BarList, QuotaChart, bar_list, quota_chart
 from console.inventory import Listing, listing_get
-from console.quota import COUNT_KEY, GIGABYTES_KEY, QuotaUsage, quota_usage
+from console.quota import QuotaUsage, quota_usage
 from console.session import cloud_context
 from console.statuses import status_info
 
@@ -35,14 +35,12 @@ SPEC_RATE_NOTE = "The spec documents a limit of 1 call per second for each proje
 # Where each kind's list page lives (other sections' pages: literal paths, see the URL contract).
 LIST_PATHS = {"volumes": "/volumes/", "snapshots": "/snapshots/", "backups": "/backups/"}
 KIND_LABELS = {"volumes": "Volumes", "snapshots": "Snapshots", "backups": "Backups"}
-LIMIT_LABELS = {COUNT_KEY: "volumes and snapshots", GIGABYTES_KEY: "gigabytes"}
 
 
 @dataclass(frozen=True)
 class Overview:
     usage: QuotaUsage
-    count_chart: QuotaChart
-    gigabytes_chart: QuotaChart
+    charts: tuple[QuotaChart, ...]  # one per quota of the dialect (the seed's: count and gigabytes)
     zones: BarList
     statuses: tuple[tuple[str, BarList], ...]  # (kind, bars) for volumes, snapshots, backups
     rates: tuple[api.RateLimit, ...]
@@ -56,6 +54,7 @@ class Overview:
     volume_count: int
     volume_gigabytes: int
     volumes_loaded: bool
+    api_label: str  # the Block Storage dialect the region speaks, for people
 
     @property
     def rates_text(self) -> tuple[str, str]:
@@ -64,7 +63,8 @@ class Overview:
 
     @property
     def missing_labels(self) -> list[str]:
-        return [f"{key} (the most {LIMIT_LABELS.get(key, key)})" for key in self.usage.missing]
+        nouns = {gauge.limit_key: gauge.noun for gauge in self.usage.gauges}
+        return [f"{key} (the most {nouns.get(key, key)})" for key in self.usage.missing]
 
 
 def _link(kind: str, **query: str) -> str:
@@ -84,9 +84,10 @@ def _errors(listings: tuple[Listing, ...]) -> tuple[ApiError, ...]:
     return tuple(errors)
 
 
-def _zones(volumes: Listing, snapshots: Listing) -> BarList:
-    """Gigabytes per availability zone: each volume in its zone, each snapshot in its volume's zone."""
-    gigabytes: Counter[str] = Counter({"az1": 0, "az2": 0, "az3": 0})
+def _zones(volumes: Listing, snapshots: Listing, zones: Listing) -> BarList:
+    """Gigabytes per availability zone: each volume in its zone, each snapshot in its volume's zone;
+    every zone the cloud offers is listed, empty or not."""
+    gigabytes: Counter[str] = Counter({zone.name: 0 for zone in zones.items})
     for volume in volumes.items:
         gigabytes[volume.availability_zone or "unknown"] += volume.size
     for snapshot in snapshots.items:
@@ -113,30 +114,24 @@ def overview_get(*, ctx: CloudContext) -> Overview:
     A listing refused with 401 raises Unauthorized (the login ended): CloudSessionMiddleware then
     sends the user to log in again.
     """
-    usage = quota_usage(ctx)  # refreshes the limits, volumes and snapshots listings when due
+    usage = quota_usage(ctx)  # refreshes the limits listing and those the quotas count, when due
     limits = listing_get(ctx, "limits", refresh=False)
     volumes = listing_get(ctx, "volumes", refresh=False)
     snapshots = listing_get(ctx, "snapshots", refresh=False)
     backups = listing_get(ctx, "backups")
+    zones = listing_get(ctx, "zones")
     volume_gigabytes = sum(volume.size for volume in volumes.items)
-    snapshot_gigabytes = sum(snapshot.size for snapshot in snapshots.items)
     record = limits.items[0] if limits.items else None
+    charts = []
+    for gauge in usage.gauges:
+        parts = usage.parts.get(gauge.key, ())
+        # Parts of their own colour when there are several; one part takes the gauge's state colour.
+        tones = [(label, value, kind if len(parts) > 1 else "used") for label, value, kind in parts]
+        charts.append(quota_chart(chart_id=gauge.chart_id, gauge=gauge, parts=tones))
     return Overview(
         usage=usage,
-        count_chart=quota_chart(
-            chart_id="chart-count",
-            gauge=usage.count,
-            parts=[
-                ("Volumes", len(volumes.items), "volumes"),
-                ("Snapshots", len(snapshots.items), "snapshots"),
-            ],
-        ),
-        gigabytes_chart=quota_chart(
-            chart_id="chart-gigabytes",
-            gauge=usage.gigabytes,
-            parts=[("Volumes", volume_gigabytes, "volumes"), ("Snapshots", snapshot_gigabytes, "snapshots")],
-        ),
-        zones=_zones(volumes, snapshots),
+        charts=tuple(charts),
+        zones=_zones(volumes, snapshots, zones),
         statuses=tuple(
             (kind, _statuses(kind, listing))
             for kind, listing in (("volumes", volumes), ("snapshots", snapshots), ("backups", backups))
@@ -152,6 +147,7 @@ def overview_get(*, ctx: CloudContext) -> Overview:
         volume_count=len(volumes.items),
         volume_gigabytes=volume_gigabytes,
         volumes_loaded=volumes.loaded,
+        api_label=api.dialect_of(ctx).describe(ctx),
     )
 
 

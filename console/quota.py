@@ -1,17 +1,24 @@
-"""Quota usage: GET /limits gives the maxima, the inventory gives the usage.
+"""Quota usage: GET /limits gives the maxima (and, on modern clouds, the usage), the inventory counts
+the usage too.
 
-The spec's /limits carries no totals, so usage is counted from the cached listings: volumes and
-snapshots count together against maxTotalVolumes, and their gigabytes against
-maxTotalVolumeGigabytes (resources in error count too, as in Cinder; deleted ones do not). Where
-an API reports total*Used fields (modern Cinder), those win.
+Which quotas a project has is the dialect's business (console.api.dialects: `Dialect.quotas`): the
+seed's Cinder v1 counts volumes and snapshots together against maxTotalVolumes and their gigabytes
+against maxTotalVolumeGigabytes; Cinder v3 has volumes, snapshots, gigabytes (of volumes and
+snapshots), backups and backup gigabytes, each against its own maximum. Usage is counted from the
+cached listings (resources in error count too, as in Cinder; deleted ones do not), or taken from the
+total*Used fields /limits reports: the seed's dialect prefers the reported figure, Cinder v3 the
+count of its complete listings (it follows the console's own actions at once; /limits is read every
+INVENTORY_STATIC_INTERVAL).
 
-The quotas are the project's, in every region (spec 4.5.2 "per-project quotas"): the usage adds the
-other regions' listings the console already has, without calling for them; a region never listed in
-this cache is named in `uncounted_regions`, and the forms say its usage is left out.
+Where the dialect's quotas are the project's across regions (the seed's API, spec 4.5.2 "per-project
+quotas"), the usage adds the other regions' listings the console already has, without calling for
+them; a region never listed in this cache is named in `uncounted_regions`, and the forms say its
+usage is left out. Cinder keeps quotas per deployment (in practice per region), and reports its own.
 
-One `QuotaUsage` serves the overview charts and the quota panels of the create-volume,
-create-snapshot and restore forms (`usage.after(count=1, gigabytes=size)`). Reading it costs no
-API call beyond the shared, single-refresher listings.
+One `QuotaUsage` serves the overview charts (`gauges`: every quota) and the quota panels and checks
+of the forms that create something (`count` and `gigabytes`: what one more resource of that kind
+counts against, `usage.after(count=1, gigabytes=size)`). Reading it costs no API call beyond the
+shared, single-refresher listings.
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from console.api.context import CloudContext
+from console.api.dialects import QuotaSpec, dialect_of
 from console.inventory import Listing, RefreshFailure, listing_get
 
 NEARLY_FULL = 0.8
 
+# The seed's two quotas (kept for the pages that name them).
 COUNT_KEY = "maxTotalVolumes"
 GIGABYTES_KEY = "maxTotalVolumeGigabytes"
 
@@ -37,6 +46,10 @@ class Gauge:
     unit: str
     used: int
     limit: int | None
+    key: str = ""  # the dialect's quota key ("" for a gauge that counts nothing)
+    noun: str = ""  # what it counts, in a sentence ("volumes and snapshots")
+    note: str = ""
+    limit_key: str = ""  # the /limits field of the maximum
 
     @property
     def unlimited(self) -> bool:
@@ -79,19 +92,29 @@ class Gauge:
             return None
         return max(0, self.limit - self.used)
 
+    @property
+    def chart_id(self) -> str:
+        return "chart-" + self.key.replace("_", "-")
+
     def fits(self, extra: int) -> bool:
         """Whether `extra` more still fits (unknown limits do not block: the API will say)."""
         return self.limit is None or self.limit < 0 or self.used + extra <= self.limit
 
 
+# What a kind without a quota of its own counts against: nothing the console knows of.
+_NO_QUOTA = Gauge("", "", 0, None)
+
+
 @dataclass(frozen=True)
 class QuotaUsage:
-    count: Gauge
-    gigabytes: Gauge
+    count: Gauge  # what one more resource of the kind asked for counts against
+    gigabytes: Gauge  # what its gigabytes count against
     missing: tuple[str, ...] = ()  # /limits keys that were absent or invalid
     failure: RefreshFailure | None = None  # /limits (or a listing) could not be read
     counted: bool = True  # usage comes from complete listings
+    gauges: tuple[Gauge, ...] = ()  # every quota of the project, in the dialect's order
     uncounted_regions: tuple[str, ...] = ()  # other regions whose usage is not known here
+    parts: dict[str, tuple[tuple[str, int, str], ...]] = dataclasses.field(default_factory=dict)
 
     def after(self, *, count: int = 0, gigabytes: int = 0) -> QuotaUsage:
         """The usage if `count` more resources of `gigabytes` GB in all were created."""
@@ -105,10 +128,13 @@ class QuotaUsage:
     def blocked_reason(self) -> str:
         """Why creating more is impossible now, in plain words; empty when it is not."""
         if self.count.state == "full":
-            return f"The project uses {self.count.used} of {self.count.limit} volumes and snapshots."
+            return f"The project uses {self.count.used} of {self.count.limit} {self.count.noun}."
         if self.gigabytes.state == "full":
             return f"The project uses {self.gigabytes.used} of {self.gigabytes.limit} GB."
         return ""
+
+    def gauge(self, key: str) -> Gauge | None:
+        return next((gauge for gauge in self.gauges if gauge.key == key), None)
 
 
 def _limit(absolute: dict[str, int], key: str, missing: list[str]) -> int | None:
@@ -119,61 +145,84 @@ def _limit(absolute: dict[str, int], key: str, missing: list[str]) -> int | None
     return value
 
 
-def quota_usage(ctx: CloudContext) -> QuotaUsage:
-    """The project's quota usage, from cached listings: the context's region (refreshed when due) and
-    what the cache holds of the other regions (no call is made for them)."""
-    limits_listing = listing_get(ctx, "limits")
-    volumes = listing_get(ctx, "volumes")
-    snapshots = listing_get(ctx, "snapshots")
+_PART_LABELS = {"volumes": "Volumes", "snapshots": "Snapshots", "backups": "Backups"}
+
+
+def _counted(listing: Listing, measure: str) -> int:
+    if measure == "count":
+        return len(listing.items)
+    return sum(getattr(item, "size", None) or 0 for item in listing.items)
+
+
+def quota_usage(ctx: CloudContext, kind: str = "volume") -> QuotaUsage:
+    """The project's quota usage in the context's region, from cached listings; `count` and
+    `gigabytes` are what one more `kind` (volume, snapshot or backup) counts against."""
+    dialect = dialect_of(ctx)
+    limits = listing_get(ctx, "limits")
+    listings: dict[str, Listing] = {}
+    for spec in dialect.quotas:
+        for listing_kind, _ in spec.counted:
+            if listing_kind not in listings:
+                listings[listing_kind] = listing_get(ctx, listing_kind)
     elsewhere = []
-    for region, volume_url, compute_url in ctx.other_regions:
-        other = dataclasses.replace(
-            ctx, region=region, volume_url=volume_url, compute_url=compute_url, other_regions=()
-        )
-        cached = [listing_get(other, kind, refresh=False) for kind in ("volumes", "snapshots")]
-        elsewhere.append((region, *cached))
-    return quota_from(limits_listing, volumes, snapshots, elsewhere=elsewhere)
+    if dialect.quota_spans_regions:
+        for region, volume_url, compute_url in ctx.other_regions:
+            other = dataclasses.replace(
+                ctx, region=region, volume_url=volume_url, compute_url=compute_url, other_regions=()
+            )
+            elsewhere.append((region, {kind: listing_get(other, kind, refresh=False) for kind in listings}))
+    return quota_from(
+        limits, listings, specs=dialect.quotas, charge=dialect.quota_for.get(kind), elsewhere=elsewhere
+    )
 
 
 def quota_from(
     limits_listing: Listing,
-    volumes: Listing,
-    snapshots: Listing,
+    listings: dict[str, Listing],
     *,
-    elsewhere: Sequence[tuple[str, Listing, Listing]] = (),
+    specs: tuple[QuotaSpec, ...],
+    charge: tuple[str, str] | None,
+    elsewhere: Sequence[tuple[str, dict[str, Listing]]] = (),
 ) -> QuotaUsage:
     missing: list[str] = []
+    uncounted = [region for region, others in elsewhere if not all(o.loaded for o in others.values())]
+    counted_elsewhere = [others for region, others in elsewhere if region not in uncounted]
     limits = limits_listing.items[0] if limits_listing.items else None
-    if limits is None:
-        count_limit = gigabytes_limit = None
-    else:
-        count_limit = _limit(limits.absolute, COUNT_KEY, missing)
-        gigabytes_limit = _limit(limits.absolute, GIGABYTES_KEY, missing)
-    counted_volumes = [*volumes.items]
-    counted_snapshots = [*snapshots.items]
-    uncounted = []
-    for region, other_volumes, other_snapshots in elsewhere:
-        if other_volumes.loaded and other_snapshots.loaded:
-            counted_volumes.extend(other_volumes.items)
-            counted_snapshots.extend(other_snapshots.items)
-        else:
-            uncounted.append(region)
-    used_count = len(counted_volumes) + len(counted_snapshots)
-    used_gigabytes = sum(v.size for v in counted_volumes) + sum(s.size for s in counted_snapshots)
-    if limits is not None:
-        # Modern Cinder reports usage itself; prefer it to our count.
-        reported_count = limits.absolute.get("totalVolumesUsed")
-        if isinstance(reported_count, int):
-            used_count = reported_count + (limits.absolute.get("totalSnapshotsUsed") or 0)
-        reported_gb = limits.absolute.get("totalGigabytesUsed")
-        if isinstance(reported_gb, int):
-            used_gigabytes = reported_gb
-    failure = limits_listing.failure or volumes.failure or snapshots.failure
+    gauges = []
+    parts: dict[str, tuple[tuple[str, int, str], ...]] = {}
+    complete = all(listings[kind].loaded for spec in specs for kind, _ in spec.counted)
+    for spec in specs:
+        limit = None if limits is None else _limit(limits.absolute, spec.limit_key, missing)
+        spec_parts = tuple(
+            (
+                _PART_LABELS.get(kind, kind),
+                _counted(listings[kind], measure)
+                + sum(_counted(o[kind], measure) for o in counted_elsewhere),
+                kind,
+            )
+            for kind, measure in spec.counted
+        )
+        used = sum(value for _, value, _ in spec_parts)
+        reported = None if limits is None else limits.absolute.get(spec.used_keys[0])
+        spec_complete = all(listings[kind].loaded for kind, _ in spec.counted)
+        if isinstance(reported, int) and (spec.reported_first or not spec_complete):
+            used = reported + sum(limits.absolute.get(key) or 0 for key in spec.used_keys[1:])
+        gauges.append(
+            Gauge(spec.label, spec.unit, used, limit, spec.key, spec.noun, spec.note, spec.limit_key)
+        )
+        parts[spec.key] = spec_parts
+    by_key = {gauge.key: gauge for gauge in gauges}
+    count, gigabytes = (by_key[charge[0]], by_key[charge[1]]) if charge else (_NO_QUOTA, _NO_QUOTA)
+    failure = limits_listing.failure or next(
+        (listing.failure for listing in listings.values() if listing.failure), None
+    )
     return QuotaUsage(
-        count=Gauge("Volumes and snapshots", "", used_count, count_limit),
-        gigabytes=Gauge("Storage", "GB", used_gigabytes, gigabytes_limit),
+        count=count,
+        gigabytes=gigabytes,
         missing=tuple(missing),
         failure=failure,
-        counted=volumes.loaded and snapshots.loaded,
+        counted=complete,
+        gauges=tuple(gauges),
+        parts=parts,
         uncounted_regions=tuple(uncounted),
     )

@@ -49,9 +49,16 @@ class SnapshotCreateForm(forms.Form):
     submission = SubmissionField()
 
     def __init__(
-        self, *args, volumes: list[Volume], snapshots: Sequence[Snapshot], quota: QuotaUsage, **kwargs
+        self,
+        *args,
+        volumes: list[Volume],
+        snapshots: Sequence[Snapshot],
+        quota: QuotaUsage,
+        derived_limit: int | None = DERIVED_LIMIT,
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.derived_limit = derived_limit
         self.volumes = {volume.id: volume for volume in volumes}
         self.snapshots = snapshots
         self.quota = quota
@@ -79,18 +86,18 @@ class SnapshotCreateForm(forms.Form):
                 "taken of an available volume.",
             )
         derived = volume_derived(volume_id=volume.id, snapshots=self.snapshots, volumes=self.volumes.values())
-        if derived.at_limit:
+        if self.derived_limit and derived.count >= self.derived_limit:
             self.add_error(
                 "volume_id",
                 f"{derived.count} snapshots and volumes have already been made from this volume; the cloud "
-                f"allows {DERIVED_LIMIT}, so a new snapshot would end in error. Make a volume from one of "
-                "its snapshots and snapshot that one instead.",
+                f"allows {self.derived_limit}, so a new snapshot would end in error. Make a volume from one "
+                "of its snapshots and snapshot that one instead.",
             )
         if not self.quota.count.fits(1):
             self.add_error(
                 None,
-                f"The project already uses {self.quota.count.used} of its {self.quota.count.limit} volumes "
-                "and snapshots: delete some or ask for more quota before taking a snapshot.",
+                f"The project already uses {self.quota.count.used} of its {self.quota.count.limit} "
+                f"{self.quota.count.noun}: delete some or ask for more quota before taking a snapshot.",
             )
         if not self.quota.gigabytes.fits(volume.size):
             self.add_error(

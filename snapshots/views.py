@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from console import live
 from console.api.context import CloudContext
+from console.api.dialects import dialect_of
 from console.api.errors import ApiError, NotFound, Unauthorized
 from console.api.records import Backup, Snapshot
 from console.ids import MAX_ID, id_is_plausible
@@ -176,7 +177,8 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
             if isinstance(error, Unauthorized):
                 raise  # the login ended: CloudSessionMiddleware sends the user to log in again
             return api_failure(request, error, title="Take a snapshot")
-    quota = quota_usage(ctx)
+    quota = quota_usage(ctx, "snapshot")
+    derived_limit = dialect_of(ctx).derived_limit
     snapshots = listing_get(ctx, "snapshots").items
     api_error = None
     earlier = services.submission_result(ctx, key=request.POST.get("submission", ""))
@@ -184,7 +186,9 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
         messages.info(request, "This form was already submitted: here is the snapshot it created.")
         return redirect("snapshots:detail", snapshot_id=earlier)
     if request.method == "POST":
-        form = SnapshotCreateForm(request.POST, volumes=volumes, snapshots=snapshots, quota=quota)
+        form = SnapshotCreateForm(
+            request.POST, volumes=volumes, snapshots=snapshots, quota=quota, derived_limit=derived_limit
+        )
         if form.is_valid():
             data = form.cleaned_data
             key = data["submission"]
@@ -219,6 +223,7 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
             volumes=volumes,
             snapshots=snapshots,
             quota=quota,
+            derived_limit=derived_limit,
         )
     chosen = next((volume for volume in volumes if volume.id == chosen_id), None)
     after = quota.after(count=1, gigabytes=chosen.size) if chosen else None
@@ -228,12 +233,13 @@ def snapshot_create(request: HttpRequest) -> HttpResponse:
         "volumes_error": selectors.listing_error(volumes_listing),
         "chosen": chosen,
         "chosen_info": status_info(chosen.status) if chosen else None,
+        # The seed's API caps what is made from one volume; without a cap there is nothing to count.
         "derived": (
             selectors.volume_derived(volume_id=chosen.id, snapshots=snapshots, volumes=volumes)
-            if chosen
+            if chosen and derived_limit
             else None
         ),
-        "derived_limit": selectors.DERIVED_LIMIT,
+        "derived_limit": derived_limit,
         "quota": quota,
         "after": after,
     }

@@ -15,11 +15,10 @@ from collections.abc import Iterable, Mapping
 from django import forms
 from django.http import QueryDict
 
-from console.api.records import Image, Snapshot, Volume
+from console.api.records import AvailabilityZone, Image, Snapshot, Volume, VolumeType
 from console.quota import QuotaUsage
 from console.statuses import status_info
 from volumes.selectors import (
-    AVAILABILITY_ZONES,
     CREATE_KEY_METADATA,
     DEFAULT_ZONE,
     MAX_SIZE,
@@ -43,19 +42,28 @@ def create_key_is_valid(value: str) -> bool:
     return bool(_KEY.match(value or ""))
 
 
-def parse_size(raw: str) -> int:
-    """A size in GB from user input; ValidationError with a plain message otherwise."""
+def size_range(max_size: int | None) -> str:
+    """The sizes a volume may have, in words: "from 1 to 2047", or "of 1 or more" without a cap."""
+    return f"from {MIN_SIZE} to {max_size}" if max_size else f"of {MIN_SIZE} or more"
+
+
+def parse_size(raw: str, max_size: int | None = MAX_SIZE) -> int:
+    """A size in GB from user input; ValidationError with a plain message otherwise. `max_size`: the
+    cloud's largest volume (None: only the quota limits it)."""
     value = (raw or "").strip()
     if not value:
-        raise forms.ValidationError("Enter the size in GB (a whole number from 1 to 2047).")
+        raise forms.ValidationError(f"Enter the size in GB (a whole number {size_range(max_size)}).")
     if not _INTEGER.match(value):
         raise forms.ValidationError(
-            f"“{value[:20]}” is not a whole number of GB: "
-            f"enter a size from {MIN_SIZE} to {MAX_SIZE}, such as 10."
+            f"“{value[:20]}” is not a whole number of GB: enter a size {size_range(max_size)}, such as 10."
         )
     size = int(value)
-    if size < MIN_SIZE or size > MAX_SIZE:
-        raise forms.ValidationError(f"A volume is {MIN_SIZE} to {MAX_SIZE} GB; {size} GB is not possible.")
+    if size < MIN_SIZE or (max_size and size > max_size):
+        if max_size:
+            raise forms.ValidationError(
+                f"A volume is {MIN_SIZE} to {max_size} GB; {size} GB is not possible."
+            )
+        raise forms.ValidationError(f"A volume is at least {MIN_SIZE} GB; {size} GB is not possible.")
     return size
 
 
@@ -157,15 +165,14 @@ class VolumeCreateForm(MetadataRowsMixin, forms.Form):
     size = forms.CharField(
         label="Size (GB)",
         required=False,
-        help_text="1 to 2047 GB; at least the size of the snapshot or volume, or the image's minimum disk.",
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     availability_zone = forms.ChoiceField(
         label="Availability zone",
-        choices=[(zone, zone) for zone in AVAILABILITY_ZONES],
-        initial=DEFAULT_ZONE,
+        required=False,
         help_text="A volume made from a snapshot or a volume is created in its source's zone.",
     )
+    volume_type = forms.ChoiceField(label="Volume type", required=False)
 
     def __init__(
         self,
@@ -176,8 +183,27 @@ class VolumeCreateForm(MetadataRowsMixin, forms.Form):
         images: Iterable[Image],
         usage: QuotaUsage | None,
         initial: dict | None = None,
+        zones: Iterable[AvailabilityZone] = (),
+        types: Iterable[VolumeType] = (),
+        default_zone: str | None = DEFAULT_ZONE,
+        max_size: int | None = MAX_SIZE,
     ) -> None:
         super().__init__(data, initial=initial)
+        self.max_size = max_size
+        self.fields["size"].help_text = (
+            f"{MIN_SIZE} to {max_size} GB" if max_size else f"{MIN_SIZE} GB or more, as the quota allows"
+        ) + "; at least the size of the snapshot or volume, or the image's minimum disk."
+        # Without a default zone of its own the cloud chooses one (Cinder: its default_availability_zone).
+        zone_choices = [] if default_zone else [("", "Any: the cloud chooses")]
+        self.fields["availability_zone"].choices = zone_choices + [
+            (zone.name, zone.name) for zone in zones if zone.available
+        ]
+        self.fields["availability_zone"].required = bool(default_zone)
+        self.fields["availability_zone"].initial = default_zone or ""
+        self.types = {volume_type.name: volume_type for volume_type in types}
+        self.fields["volume_type"].choices = [("", "The cloud's default type")] + [
+            (name, name) for name in self.types
+        ]
         self.snapshots = {snapshot.id: snapshot for snapshot in snapshots}
         self.volumes = {volume.id: volume for volume in volumes}
         self.images = {image.id: image for image in images}
@@ -198,6 +224,10 @@ class VolumeCreateForm(MetadataRowsMixin, forms.Form):
             for i in self.images.values()
             if (i.status or "active") == "active"
         ]
+
+    @property
+    def offers_types(self) -> bool:
+        return bool(self.types)
 
     def clean_create_key(self) -> str:
         key = self.cleaned_data["create_key"]
@@ -295,7 +325,7 @@ class VolumeCreateForm(MetadataRowsMixin, forms.Form):
         minimum = self.source_minimum()
         raw_size = (self.data.get("size") or "").strip()
         try:
-            size = parse_size(raw_size) if raw_size or minimum is None else minimum[0]
+            size = parse_size(raw_size, self.max_size) if raw_size or minimum is None else minimum[0]
         except forms.ValidationError as error:
             self.add_error("size", error)
             return cleaned
@@ -313,8 +343,8 @@ class VolumeCreateForm(MetadataRowsMixin, forms.Form):
         if not count.fits(1):
             self.add_error(
                 None,
-                f"Your quota is full: the project has {count.used} of {count.limit} volumes and snapshots, "
-                f"so this volume would be number {count.used + 1}. Delete a volume or snapshot first.",
+                f"Your quota is full: the project has {count.used} of {count.limit} {count.noun}, "
+                f"so this volume would be number {count.used + 1}. Delete one of them first.",
             )
         if not gigabytes.fits(size):
             self.add_error(
@@ -339,6 +369,49 @@ class VolumeEditForm(MetadataRowsMixin, forms.Form):
         cleaned = super().clean()
         cleaned["metadata"] = self.clean_metadata(cleaned)
         return cleaned
+
+
+class VolumeExtendForm(forms.Form):
+    """Grow a volume: the new size, checked against the volume, the cloud's largest size and the
+    project's gigabytes quota before any call."""
+
+    new_size = forms.CharField(
+        label="New size (GB)",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"required": "Enter the new size in GB."},
+    )
+
+    def __init__(
+        self,
+        data: Mapping[str, str] | None = None,
+        *,
+        volume: Volume,
+        usage: QuotaUsage | None,
+        max_size: int | None,
+        initial: dict | None = None,
+    ) -> None:
+        super().__init__(data, initial=initial)
+        self.volume = volume
+        self.usage = usage
+        self.max_size = max_size
+        self.fields["new_size"].help_text = f"Larger than its {volume.size} GB now" + (
+            f", at most {max_size} GB." if max_size else "; the quota is the limit."
+        )
+
+    def clean_new_size(self) -> int:
+        new_size = parse_size(self.cleaned_data["new_size"], self.max_size)
+        if new_size <= self.volume.size:
+            raise forms.ValidationError(
+                f"The volume has {self.volume.size} GB: a volume can only grow, so enter more than that."
+            )
+        growth = new_size - self.volume.size
+        if self.usage is not None and not self.usage.gigabytes.fits(growth):
+            gauge = self.usage.gigabytes
+            raise forms.ValidationError(
+                f"This would go over your storage quota: {gauge.used} of {gauge.limit} GB are used, "
+                f"{gauge.remaining} GB are left and growing to {new_size} GB needs {growth} GB more."
+            )
+        return new_size
 
 
 def edit_initial(volume: Volume) -> dict:

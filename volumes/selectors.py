@@ -6,6 +6,7 @@ for a volume the listing does not have (yet).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,21 +16,24 @@ from urllib.parse import quote, urlencode
 from backups.selectors import RESTORE_NOTE
 from console import api
 from console.api.context import CloudContext
-from console.api.records import Backup, Snapshot, Volume
+from console.api.records import Attachment, Backup, Snapshot, Volume
 from console.ids import id_is_plausible
 from console.inventory import Listing, listing_find, listing_get
 from console.lists import sort_key, sort_param, text_matches
 from console.models import LifecycleEvent
 from console.statuses import StatusInfo, status_info
 
+# The seed's zones, default zone and largest volume (its dialect: console.api.dialects.cinder_v1).
 AVAILABILITY_ZONES = ("az1", "az2", "az3")
 DEFAULT_ZONE = "az2"
 MIN_SIZE = 1
 MAX_SIZE = 2047
 MAX_TEXT = 255
-# The spec's limit of volumes and snapshots made from one origin volume (4.5.2, Business Rules).
+# The spec's limit of volumes and snapshots made from one origin volume (4.5.2, Business Rules), and
+# how close to it the pages start warning. A dialect without the rule has no derived_limit.
 DERIVED_LIMIT = 10
-DERIVED_WARNING = 8
+DERIVED_MARGIN = 2
+DERIVED_WARNING = DERIVED_LIMIT - DERIVED_MARGIN
 # Statuses in which the API lets a volume be deleted (when it has no snapshots and no attachment).
 DELETABLE = ("available", "error", "error_restoring", "error_attaching")
 # Metadata key under which the console keeps the idempotency key of the form that created a volume.
@@ -110,11 +114,19 @@ def volume_metadata_shown(volume: Volume) -> list[tuple[str, str]]:
     return sorted((key, value) for key, value in volume.metadata.items() if key != CREATE_KEY_METADATA)
 
 
+def _attached_name(attachment: Attachment, lookups: Lookups) -> str:
+    """The server's name (its id when Compute did not list it); a host for an attachment made
+    without Compute (Cinder v3 names a host, no server)."""
+    if attachment.server_id:
+        return lookups.servers.get(attachment.server_id, attachment.server_id)
+    return f"host {attachment.host_name}" if attachment.host_name else "a host (no server)"
+
+
 def volume_attached(volume: Volume, lookups: Lookups) -> tuple[AttachedTo, ...]:
     return tuple(
         AttachedTo(
             server_id=attachment.server_id,
-            server_name=lookups.servers.get(attachment.server_id, attachment.server_id),
+            server_name=_attached_name(attachment, lookups),
             device=attachment.device,
         )
         for attachment in volume.attachments
@@ -169,7 +181,7 @@ def volume_row(volume: Volume, lookups: Lookups) -> VolumeRow:
 
 
 def _attached_key(volume: Volume, lookups: Lookups) -> tuple:
-    names = sorted(lookups.servers.get(a.server_id, a.server_id).lower() for a in volume.attachments)
+    names = sorted(_attached_name(a, lookups).lower() for a in volume.attachments)
     return (not names, names)  # attached volumes first (ascending), then the rest
 
 
@@ -317,23 +329,66 @@ def volume_actions(
     delete_url: str,
     has_snapshots: bool,
     quota_blocked: str = "",
+    snapshot_quota_blocked: str | None = None,
+    extend_url: str = "",
+    extend_refusal: str = "",
+    attach_refusal: str = "",
+    read_only: bool = False,
 ) -> list[Action]:
-    """The actions of the detail page, each with why it is not possible now. `quota_blocked`
-    (console.quota.QuotaUsage.blocked_reason) disables what a full quota would refuse."""
+    """The actions of the detail page, each with why it is not possible now.
+
+    `quota_blocked` (console.quota.QuotaUsage.blocked_reason of a volume) disables what a full quota
+    would refuse; `snapshot_quota_blocked` the same for a snapshot (the seed's API counts both
+    together: the same reason). `extend_refusal` and `attach_refusal`: why the cloud cannot extend or
+    attach at all (its dialect, its catalog). `read_only`: the user's role can only read, so every
+    action says so."""
+    actions = _volume_actions(
+        volume,
+        attached=attached,
+        edit_url=edit_url,
+        delete_url=delete_url,
+        extend_url=extend_url,
+        has_snapshots=has_snapshots,
+        quota_blocked=quota_blocked,
+        snapshot_quota_blocked=quota_blocked if snapshot_quota_blocked is None else snapshot_quota_blocked,
+        extend_refusal=extend_refusal,
+        attach_refusal=attach_refusal,
+    )
+    if read_only:
+        reason = "Your role in this project can only read."
+        return [dataclasses.replace(action, allowed=False, reason=reason) for action in actions]
+    return actions
+
+
+def _volume_actions(
+    volume: Volume,
+    *,
+    attached: tuple[AttachedTo, ...],
+    edit_url: str,
+    delete_url: str,
+    extend_url: str,
+    has_snapshots: bool,
+    quota_blocked: str,
+    snapshot_quota_blocked: str,
+    extend_refusal: str,
+    attach_refusal: str,
+) -> list[Action]:
     info = status_info(volume.status)
     status = volume.status
     label = info.label.lower()
     available = status == "available"
-    quota_full = f"The quota is full: {quota_blocked} Delete what you no longer need, or ask for more quota."
+
+    def quota_full(blocked: str) -> str:
+        return f"The quota is full: {blocked} Delete what you no longer need, or ask for more quota."
 
     def only_available(what: str) -> str:
         return "" if available else f"Only an available volume can be {what}; this one is {label}."
 
-    def counted(what: str) -> tuple[bool, str]:
+    def counted(what: str, blocked: str) -> tuple[bool, str]:
         """Allowed, and why not, of an action that makes a volume or a snapshot (quota-counted)."""
         if not available:
             return False, only_available(what)
-        return (False, quota_full) if quota_blocked else (True, "")
+        return (False, quota_full(blocked)) if blocked else (True, "")
 
     actions = [
         Action(
@@ -347,7 +402,7 @@ def volume_actions(
             "snapshot",
             "Take snapshot",
             "/snapshots/create/?" + urlencode({"volume_id": volume.id}),
-            *counted("snapshotted"),
+            *counted("snapshotted", snapshot_quota_blocked),
         ),
         Action(
             "backup",
@@ -360,25 +415,41 @@ def volume_actions(
             "clone",
             "Create volume from it",
             "/volumes/create/?" + urlencode({"source_volid": volume.id}),
-            *counted("cloned"),
+            *counted("cloned", quota_blocked),
+        ),
+        Action(
+            "extend",
+            "Extend",
+            extend_url,
+            bool(extend_url) and not extend_refusal,
+            extend_refusal,
         ),
         Action(
             "attach",
             "Attach to a server",
             "/servers/attach/?" + urlencode({"volume_id": volume.id}),
-            available and not volume.attachments,
-            only_available("attached") or ("It is already attached." if volume.attachments else ""),
+            not attach_refusal and available and not volume.attachments,
+            attach_refusal
+            or only_available("attached")
+            or ("It is already attached." if volume.attachments else ""),
         ),
     ]
     for server in attached:
+        if not server.server_id:
+            continue  # attached to a host, not a server: Compute did not make it, Compute cannot undo it
         can_detach = status in ("in-use", "error_detaching")
         actions.append(
             Action(
                 "detach",
                 f"Detach from {server.server_name}",
                 f"/servers/{quote(server.server_id, safe='')}/detach/{quote(volume.id, safe='')}/",
-                can_detach,
-                "" if can_detach else f"Wait until the volume is in use or failed to detach; it is {label}.",
+                can_detach and not attach_refusal,
+                attach_refusal
+                or (
+                    ""
+                    if can_detach
+                    else f"Wait until the volume is in use or failed to detach; it is {label}."
+                ),
             )
         )
     blockers = volume_delete_blockers(volume, has_snapshots=has_snapshots)

@@ -82,6 +82,7 @@ def volume_create(
     source_volid: str | None = None,
     image_id: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    volume_type: str | None = None,
 ) -> CreateOutcome:
     """Create a volume once per form key (see the module's docstring)."""
     deadline = time.monotonic() + PENDING_WAIT
@@ -105,6 +106,7 @@ def volume_create(
                 source_volid=source_volid or None,
                 image_ref=image_id or None,
                 metadata={**(metadata or {}), CREATE_KEY_METADATA: key},
+                volume_type=volume_type or None,
             )
     except AMBIGUOUS as error:
         return _confirm(ctx, key=key, error=error, looks=CONFIRM_LOOKS)
@@ -211,6 +213,23 @@ def volume_delete(ctx: CloudContext, *, volume_id: str) -> str:
     request_id = request_ids[-1] if request_ids else ""
     listing_set_status(
         ctx, "volumes", volume_id, "deleting", request_id=request_id, note="deleted in the console"
+    )
+    return request_id
+
+
+def volume_extend(ctx: CloudContext, *, volume: Volume, new_size: int) -> str:
+    """Grow a volume to `new_size` GB; returns the request id. The listing shows it "extending" at
+    once (Cinder answers 202 and works on), so its badge follows it to available."""
+    with api.capture_request_ids() as request_ids:
+        api.volume_extend(ctx, volume.id, new_size=new_size)
+    request_id = request_ids[-1] if request_ids else ""
+    listing_set_status(
+        ctx,
+        "volumes",
+        volume.id,
+        "extending",
+        request_id=request_id,
+        note=f"extended in the console from {volume.size} to {new_size} GB",
     )
     return request_id
 

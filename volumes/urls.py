@@ -13,5 +13,6 @@ urlpatterns = [
     path("delete/", views.volume_bulk_delete, name="bulk_delete"),
     path("<str:volume_id>/", views.volume_detail, name="detail"),
     path("<str:volume_id>/edit/", views.volume_edit, name="edit"),
+    path("<str:volume_id>/extend/", views.volume_extend, name="extend"),
     path("<str:volume_id>/delete/", views.volume_delete, name="delete"),
 ]

@@ -18,19 +18,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from console.api.dialects import Dialect, dialect_of
 from console.api.errors import ApiError, NotFound, Unauthorized, status_error
 from console.api.records import Volume
 from console.ids import id_is_plausible
 from console.inventory import Listing, listing_get, listing_invalidate
 from console.live import poller_context
 from console.quota import quota_usage
-from console.session import cloud_context
+from console.session import cloud_context, is_read_only
 from console.statuses import status_info
 from console.timeline import timeline_for
 from volumes import services
 from volumes.forms import (
     VolumeCreateForm,
     VolumeEditForm,
+    VolumeExtendForm,
     create_key_is_valid,
     edit_initial,
     image_minimum,
@@ -39,9 +41,7 @@ from volumes.forms import (
     parse_size,
 )
 from volumes.selectors import (
-    AVAILABILITY_ZONES,
-    DERIVED_LIMIT,
-    DERIVED_WARNING,
+    DERIVED_MARGIN,
     MIN_SIZE,
     PAGE_SIZE,
     Lookups,
@@ -136,7 +136,7 @@ def volume_list(request: HttpRequest) -> HttpResponse:
         "loaded": volumes.loaded,
         "error": _listing_error(volumes),
         "status_choices": [(status, status_info(status).label) for status in statuses],
-        "zones": AVAILABILITY_ZONES,
+        "zones": sorted({zone.name for zone in listing_get(ctx, "zones").items} | ({query.az} - {""})),
         "poller": poller_context(
             "volumes", {row.volume.id: row.volume.status for row in rows}, listing=volumes
         ),
@@ -175,6 +175,7 @@ def _detail_context(request: HttpRequest, volume: Volume) -> dict:
     own_snapshots = volume_snapshots(snapshots.items, volume_id=volume.id)
     attached = volume_attached(volume, lookups)
     derived = volume_derived_count(volume_id=volume.id, volumes=volumes.items, snapshots=snapshots.items)
+    dialect = dialect_of(ctx)
     return {
         "volume": volume,
         "info": status_info(volume.status),
@@ -189,15 +190,21 @@ def _detail_context(request: HttpRequest, volume: Volume) -> dict:
         "derived": volume_derived_count(
             volume_id=volume.id, volumes=volumes.items, snapshots=snapshots.items
         ),
-        "derived_limit": DERIVED_LIMIT,
-        "derived_warning": derived >= DERIVED_WARNING,
+        # The seed's API refuses the 11th volume or snapshot made from one volume; Cinder v3 has no such rule.
+        "derived_limit": dialect.derived_limit,
+        "derived_warning": bool(dialect.derived_limit) and derived >= dialect.derived_limit - DERIVED_MARGIN,
         "actions": volume_actions(
             volume,
             attached=attached,
             edit_url=reverse("volumes:edit", args=[volume.id]),
             delete_url=reverse("volumes:delete", args=[volume.id]),
+            extend_url=reverse("volumes:extend", args=[volume.id]),
             has_snapshots=bool(own_snapshots),
             quota_blocked=quota_usage(ctx).blocked_reason,
+            snapshot_quota_blocked=quota_usage(ctx, "snapshot").blocked_reason,
+            extend_refusal=dialect.extend_refusal(ctx, volume),
+            attach_refusal=dialect.attach_refusal(ctx),
+            read_only=is_read_only(request),
         ),
         "timeline": timeline_for(ctx, resource_type="volume", resource_id=volume.id),
         "metadata": volume_metadata_shown(volume),
@@ -236,6 +243,9 @@ class CreateChoices:
     snapshots: Listing
     volumes: Listing
     images: Listing
+    zones: Listing
+    types: Listing
+    dialect: Dialect
 
 
 def _create_choices(request: HttpRequest) -> CreateChoices:
@@ -244,6 +254,9 @@ def _create_choices(request: HttpRequest) -> CreateChoices:
         snapshots=listing_get(ctx, "snapshots"),
         volumes=listing_get(ctx, "volumes"),
         images=listing_get(ctx, "images"),
+        zones=listing_get(ctx, "zones"),
+        types=listing_get(ctx, "types"),
+        dialect=dialect_of(ctx),
     )
 
 
@@ -255,6 +268,10 @@ def _create_form(request: HttpRequest, choices: CreateChoices, data=None, initia
         images=choices.images.items,
         usage=quota_usage(cloud_context(request)),
         initial=initial,
+        zones=choices.zones.items,
+        types=choices.types.items,
+        default_zone=choices.dialect.default_zone,
+        max_size=choices.dialect.max_volume_size,
     )
 
 
@@ -272,23 +289,24 @@ def _create_checks(request: HttpRequest, choices: CreateChoices, values) -> dict
     elif image is not None:
         minimum = image_minimum(image)
     try:
-        size = parse_size(str(values.get("size", "")))
+        size = parse_size(str(values.get("size", "")), choices.dialect.max_volume_size)
     except ValidationError:  # an unfinished size counts as the source's minimum
         size = minimum
     origin_id = snapshot.volume_id if snapshot else (source_volume.id if source_volume else "")
     derived = None
-    if origin_id:
+    limit = choices.dialect.derived_limit
+    if origin_id and limit:
         count = volume_derived_count(
             volume_id=origin_id, volumes=choices.volumes.items, snapshots=choices.snapshots.items
         )
-        if count >= DERIVED_WARNING:
+        if count >= limit - DERIVED_MARGIN:
             origin = choices.volumes.by_id.get(origin_id)
             derived = {
                 "count": count,
-                "limit": DERIVED_LIMIT,
+                "limit": limit,
                 "origin_id": origin_id,
                 "origin_name": origin.name if origin else origin_id,
-                "will_fail": count >= DERIVED_LIMIT,
+                "will_fail": count >= limit,
             }
     return {
         "usage": usage,
@@ -329,7 +347,14 @@ def _render_create(
         "error": error,
         "notice": notice,
         "listing_errors": [
-            e for e in (_listing_error(choices.snapshots), _listing_error(choices.images)) if e is not None
+            e
+            for e in (
+                _listing_error(choices.snapshots),
+                _listing_error(choices.images),
+                _listing_error(choices.zones),
+                _listing_error(choices.types),
+            )
+            if e is not None
         ],
         **_create_checks(request, choices, values),
     }
@@ -371,6 +396,7 @@ def volume_create(request: HttpRequest) -> HttpResponse:
         source_volid=data["source_volid"],
         image_id=data["image_id"],
         metadata=data["metadata"],
+        volume_type=data["volume_type"],
     )
     return _create_answer(request, outcome, form=form, choices=choices)
 
@@ -459,6 +485,73 @@ def volume_edit(request: HttpRequest, volume_id: str) -> HttpResponse:
     return render(
         request, "volumes/edit.html", {"form": form, "volume": volume, "error": error}, status=status
     )
+
+
+# --- extend ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def volume_extend(request: HttpRequest, volume_id: str) -> HttpResponse:
+    """Grow a volume (os-extend). Where the cloud cannot (the seed's API has no extend; a volume in
+    use without the microversion or Compute for it), the page says why and offers no form."""
+    try:
+        volume = _find_or_404(request, volume_id)
+    except Unauthorized:
+        raise
+    except Http404:
+        raise
+    except ApiError as error:
+        return _error_page(request, error, title="Extend volume")
+    ctx = cloud_context(request)
+    dialect = dialect_of(ctx)
+    refusal = dialect.extend_refusal(ctx, volume)
+    usage = quota_usage(ctx)
+    data = request.POST if request.method == "POST" else None
+    form = VolumeExtendForm(
+        data,
+        volume=volume,
+        usage=usage,
+        max_size=dialect.max_volume_size,
+        initial={"new_size": volume.size + 1},
+    )
+    error = None
+    status = 200
+    if request.method == "POST":
+        if refusal:
+            status = 409
+        elif form.is_valid():
+            new_size = form.cleaned_data["new_size"]
+            try:
+                request_id = services.volume_extend(ctx, volume=volume, new_size=new_size)
+            except Unauthorized:
+                raise
+            except NotFound:
+                raise Http404("No such volume in this project and region.") from None
+            except ApiError as api_error:
+                error, status = api_error, 400
+            else:
+                messages.success(
+                    request,
+                    f"Volume “{volume.name}” is being extended to {new_size} GB (request {request_id}).",
+                )
+                return redirect("volumes:detail", volume_id=volume.id)
+        else:
+            status = 400
+    try:
+        shown = int(form.data.get("new_size", "")) if form.is_bound else volume.size + 1
+    except ValueError:
+        shown = volume.size
+    context = {
+        "volume": volume,
+        "info": status_info(volume.status),
+        "form": form,
+        "refusal": refusal,
+        "error": error,
+        "usage": usage,
+        "usage_after": usage.after(gigabytes=max(0, shown - volume.size)),
+    }
+    return render(request, "volumes/extend.html", context, status=status)
 
 
 # --- delete ---------------------------------------------------------------------------------------

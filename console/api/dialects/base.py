@@ -99,6 +99,8 @@ class Dialect(ABC):
     restore_zone: ClassVar[str | None] = None  # where a restore into a new volume lands, when known
     derived_limit: ClassVar[int | None] = None  # volumes and snapshots made from one volume, at most
     quotas: ClassVar[tuple[QuotaSpec, ...]] = ()
+    # Whether a project's quotas count its resources in every region (else each region its own).
+    quota_spans_regions: ClassVar[bool] = False
     # What creating one resource of a kind counts against: (count quota key, gigabytes quota key).
     quota_for: ClassVar[Mapping[str, tuple[str, str] | None]] = {}
     # The request bodies' names of a volume's or snapshot's name and description.

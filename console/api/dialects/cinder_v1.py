@@ -50,6 +50,7 @@ class CinderV1(Dialect):
             note="Gigabytes of volumes and snapshots count together against maxTotalVolumeGigabytes.",
         ),
     )
+    quota_spans_regions = True  # spec 4.5.2: per-project quotas
     quota_for = {
         "volume": ("count", "gigabytes"),
         "snapshot": ("count", "gigabytes"),
