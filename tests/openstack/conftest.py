@@ -73,3 +73,29 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if NOT_RUN:
         terminalreporter.write_sep("!", "THE OPENSTACK TESTS DID NOT RUN", red=True, bold=True)
         terminalreporter.write_line(NOT_RUN[0], red=True, bold=True)
+
+
+# --- the console against the harness (tests/openstack/test_*.py other than test_harness.py) ------
+
+
+@pytest.fixture
+def console_on_openstack(settings, openstack):
+    """The console's settings pointed at the harness: Identity, no metering (the budget's own test
+    turns it on), listings refreshed quickly, an empty shared cache."""
+    from django.core.cache import cache
+
+    settings.IDENTITY_URL = openstack.identity_url
+    settings.API_RATE_PER_PROJECT = 0
+    settings.INVENTORY_ACTIVE_INTERVAL = 0.2
+    cache.clear()
+    return openstack
+
+
+@pytest.fixture
+def member_client(client, console_on_openstack, openstack_account):
+    """A Django test client logged in (through the login form) as a fresh project's member."""
+    from tests.openstack.console import log_in
+
+    response = log_in(client, openstack_account)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client
