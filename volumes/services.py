@@ -99,7 +99,7 @@ def volume_create(
             volume = api.volume_create(
                 ctx,
                 size=size,
-                availability_zone=availability_zone,
+                availability_zone=availability_zone or None,  # "": the cloud chooses
                 display_name=name or None,
                 display_description=description or None,
                 snapshot_id=snapshot_id or None,

@@ -52,3 +52,67 @@ def wait_for(predicate, timeout: float = DEADLINE, pause: float = 0.2):
 def ctx_of(client: Client):
     """The CloudContext the console built for this client's login (to prepare data through the API)."""
     return context_of(client)
+
+
+def _hidden(page: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([0-9a-f]{{32}})"', page).group(1)
+
+
+def create_volume(client: Client, **values) -> str:
+    """Create a volume through the console's form; the new volume's id."""
+    data = {
+        "create_key": _hidden(client.get("/volumes/create/").content.decode(), "create_key"),
+        "snapshot_id": "",
+        "source_volid": "",
+        "image_id": "",
+        "size": "1",
+        "availability_zone": "",
+        "volume_type": "",
+        "name": "",
+        "description": "",
+        "meta_rows": "1",
+        "meta_key_0": "",
+        "meta_value_0": "",
+    }
+    data.update({key: str(value) for key, value in values.items()})
+    response = client.post("/volumes/create/", data)
+    assert response.status_code == 302, text_of(response)[:3000]
+    return response["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def take_snapshot(client: Client, volume_id: str, **values) -> str:
+    """Take a snapshot through the console's form; the new snapshot's id."""
+    page = client.get(f"/snapshots/create/?volume_id={volume_id}").content.decode()
+    data = {"volume_id": volume_id, "name": "", "description": "", "submission": _hidden(page, "submission")}
+    data.update({key: str(value) for key, value in values.items()})
+    response = client.post("/snapshots/create/", data)
+    assert response.status_code == 302, text_of(response)[:3000]
+    return response["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def back_up(client: Client, volume_id: str, **values) -> str:
+    """Back a volume up through the console's form; the new backup's id."""
+    page = client.get(f"/backups/create/?volume_id={volume_id}").content.decode()
+    data = {
+        "volume_id": volume_id,
+        "container": "",
+        "name": "",
+        "description": "",
+        "submission": _hidden(page, "submission"),
+    }
+    data.update({key: str(value) for key, value in values.items()})
+    response = client.post("/backups/create/", data)
+    assert response.status_code == 302, text_of(response)[:3000]
+    return response["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def badge_settles(client: Client, kind: str, resource_id: str, shown: str, label: str) -> str:
+    """Poll the console's badge endpoint (as a page's poller does, showing `shown`) until it stops
+    polling on `label`; the answer's HTML."""
+
+    def settled():
+        answer = client.get(f"/live/{kind}/?s={resource_id}:{shown}", headers={"HX-Request": "true"})
+        html = answer.content.decode()
+        return html if answer.status_code == 286 and label in html else None
+
+    return wait_for(settled)
