@@ -207,6 +207,9 @@ if API_CA_BUNDLE and not Path(API_CA_BUNDLE).is_file():
 CLOUD_WRITER_ROLES = [
     role.lower() for role in env_list("CLOUD_WRITER_ROLES", ["admin", "member", "_member_", "manager"])
 ]
+# The seed API's osapi_max_limit: a list answer this long is continued with ?offset= (Cinder v3 says
+# so itself, with next links).
+BLOCK_STORAGE_MAX_LIMIT = env_int("BLOCK_STORAGE_MAX_LIMIT", 1000)
 # Timeouts of every outbound call, in seconds.
 API_CONNECT_TIMEOUT = env_float("API_CONNECT_TIMEOUT", 3.05)
 API_READ_TIMEOUT = env_float("API_READ_TIMEOUT", 20.0)

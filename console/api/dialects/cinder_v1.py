@@ -1,22 +1,30 @@
-"""The seed's dialect: Cinder v1 as the spec describes it (../shared/spec/block-storage-api.md), which
-the embedded emulator speaks.
+"""The seed's dialect: Cinder v1 as the spec describes it (docs/api/block-storage-api.md), which the
+embedded emulator speaks.
 
-`display_name` and `display_description`, JSON or XML (BLOCK_STORAGE_FORMAT), every list in one
-answer, three availability zones (az1, az2, az3; az2 when none is given), no volume types, volumes
-of at most 2047 GB, at most 10 volumes and snapshots made from one volume, volumes and snapshots
-counting together against one quota, and no extend action.
+`display_name` and `display_description`, JSON or XML (BLOCK_STORAGE_FORMAT), lists of at most
+osapi_max_limit records paged by offset, three availability zones (az1, az2, az3; az2 when none is
+given), no volume types, volumes of at most 2047 GB, at most 10 volumes and snapshots made from one
+volume, volumes and snapshots counting together against one quota (over every region), and no
+extend action.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+from urllib.parse import urlencode
+
 from django.conf import settings
 
-from console.api.context import CloudContext
-from console.api.dialects.base import Dialect, QuotaSpec
+from console.api.context import CloudContext, Priority
+from console.api.dialects.base import VOLUME, Dialect, QuotaSpec
+from console.api.errors import MalformedResponse
 from console.api.records import AvailabilityZone, Volume, VolumeType
 from console.api.wire import WireFormat, wire_format
 
 ZONES = ("az1", "az2", "az3")
+# A listing longer than this many pages is refused as a loop.
+MAX_PAGES = 1000
 
 
 class CinderV1(Dialect):
@@ -59,6 +67,24 @@ class CinderV1(Dialect):
 
     def wire(self) -> WireFormat:
         return wire_format(settings.BLOCK_STORAGE_FORMAT)
+
+    def list_all(self, ctx: CloudContext, path: str, *, kind: str, root: str) -> list[Any]:
+        """Every record of a collection. Cinder v1 answers at most osapi_max_limit records
+        (BLOCK_STORAGE_MAX_LIMIT, 1,000) and pages by offset, without links: a full answer is
+        continued with ?offset= until a shorter one. A project with fewer records costs one call."""
+        page_size = max(1, int(settings.BLOCK_STORAGE_MAX_LIMIT))
+        decode = self.many_decoder(kind, root)
+        items: list[Any] = self.call(ctx, VOLUME, "GET", path, decode=decode)
+        page = items
+        call_ctx = dataclasses.replace(ctx, priority=Priority.USER)  # a listing that has begun is finished
+        for _ in range(MAX_PAGES):
+            if len(page) < page_size:
+                return items
+            page = self.call(
+                call_ctx, VOLUME, "GET", f"{path}?{urlencode({'offset': len(items)})}", decode=decode
+            )
+            items.extend(page)
+        raise MalformedResponse(200, "The cloud's list of resources never ended.", fault="malformedResponse")
 
     def extend_refusal(self, ctx: CloudContext, volume: Volume) -> str:
         return (
