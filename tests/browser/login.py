@@ -18,7 +18,7 @@ def submit_login(
     page.goto("/login/" + (f"?{urlencode({'next': next_url})}" if next_url else ""))
     page.get_by_label("User name").fill(account["user"])
     page.get_by_label("Password").fill(password or account["password"])
-    page.get_by_label("Project").fill(account["project"])
+    page.get_by_label("Project", exact=True).fill(account["project"])
     page.get_by_role("button", name="Log in").click()
 
 

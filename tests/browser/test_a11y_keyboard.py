@@ -152,8 +152,8 @@ def test_focus_goes_to_the_first_mistake_and_to_the_message(kb_page, account):
     expect(page.locator("#messages")).to_be_focused()
     page.get_by_label("User name").fill(account["user"])
     page.get_by_label("Password").fill("wrong")
-    page.get_by_label("Project").fill(account["project"])
-    page.get_by_label("Project").press("Enter")
+    page.get_by_label("Project", exact=True).fill(account["project"])
+    page.get_by_label("Project", exact=True).press("Enter")
     expect(page.get_by_role("alert")).to_be_focused()
 
 
@@ -202,7 +202,7 @@ def test_escape_closes_the_support_filters(kb_page, account):
     page.goto("/support/?project=nobody")  # a search: the filters are open
     filters = page.locator("details.support-filters")
     expect(filters).to_have_attribute("open", "")
-    page.get_by_label("Project").focus()
+    page.get_by_label("Project", exact=True).focus()
     page.keyboard.press("Escape")
     expect(filters).not_to_have_attribute("open", "")
     expect(filters.locator("summary")).to_be_focused()

@@ -98,7 +98,7 @@ def test_expired_session_returns_to_the_page_after_logging_in(
     expect(page.get_by_text("Your session with the cloud has ended. Please log in again.")).to_be_visible()
     page.get_by_label("User name").fill(account["user"])
     page.get_by_label("Password").fill(account["password"])
-    page.get_by_label("Project").fill(account["project"])
+    page.get_by_label("Project", exact=True).fill(account["project"])
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{console_url}/?from=browser")
     expect(page.get_by_test_id("user")).to_be_visible()

@@ -106,7 +106,7 @@ def test_stopping_the_emulator_leaves_the_console_up_with_its_outage_message(bro
         page.goto("/login/")
         page.get_by_label("User name").fill(DEMO["user"])
         page.get_by_label("Password").fill(DEMO["password"])
-        page.get_by_label("Project").fill(DEMO["project"])
+        page.get_by_label("Project", exact=True).fill(DEMO["project"])
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=30_000)
 
