@@ -114,11 +114,12 @@ def overview_get(*, ctx: CloudContext) -> Overview:
     A listing refused with 401 raises Unauthorized (the login ended): CloudSessionMiddleware then
     sends the user to log in again.
     """
-    usage = quota_usage(ctx)  # refreshes the limits listing and those the quotas count, when due
+    usage = quota_usage(ctx, every=True)  # refreshes the limits listing and those the quotas count
     limits = listing_get(ctx, "limits", refresh=False)
     volumes = listing_get(ctx, "volumes", refresh=False)
     snapshots = listing_get(ctx, "snapshots", refresh=False)
     backups = listing_get(ctx, "backups")
+    # Read last: the zones no volume is in yet are the first thing to go when the page's time is spent.
     zones = listing_get(ctx, "zones")
     volume_gigabytes = sum(volume.size for volume in volumes.items)
     record = limits.items[0] if limits.items else None

@@ -154,13 +154,17 @@ def _counted(listing: Listing, measure: str) -> int:
     return sum(getattr(item, "size", None) or 0 for item in listing.items)
 
 
-def quota_usage(ctx: CloudContext, kind: str = "volume") -> QuotaUsage:
+def quota_usage(ctx: CloudContext, kind: str = "volume", *, every: bool = False) -> QuotaUsage:
     """The project's quota usage in the context's region, from cached listings; `count` and
-    `gigabytes` are what one more `kind` (volume, snapshot or backup) counts against."""
+    `gigabytes` are what one more `kind` (volume, snapshot or backup) counts against. Only those
+    quotas are worked out (and only their listings read, so a form's page makes no call for the
+    others), unless `every` (the overview's charts)."""
     dialect = dialect_of(ctx)
+    charge = dialect.quota_for.get(kind)
+    specs = tuple(spec for spec in dialect.quotas if every or (charge and spec.key in charge))
     limits = listing_get(ctx, "limits")
     listings: dict[str, Listing] = {}
-    for spec in dialect.quotas:
+    for spec in specs:
         for listing_kind, _ in spec.counted:
             if listing_kind not in listings:
                 listings[listing_kind] = listing_get(ctx, listing_kind)
@@ -171,9 +175,7 @@ def quota_usage(ctx: CloudContext, kind: str = "volume") -> QuotaUsage:
                 ctx, region=region, volume_url=volume_url, compute_url=compute_url, other_regions=()
             )
             elsewhere.append((region, {kind: listing_get(other, kind, refresh=False) for kind in listings}))
-    return quota_from(
-        limits, listings, specs=dialect.quotas, charge=dialect.quota_for.get(kind), elsewhere=elsewhere
-    )
+    return quota_from(limits, listings, specs=specs, charge=charge, elsewhere=elsewhere)
 
 
 def quota_from(

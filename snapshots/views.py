@@ -118,7 +118,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         "stale_failure": listing.failure if listing.loaded else None,
         "poller": live.poller_context("snapshots", {s.id: s.status for s in page}, listing=listing),
     }
-    context["quota_blocked"] = quota_usage(ctx).blocked_reason
+    context["quota_blocked"] = quota_usage(ctx, "snapshot").blocked_reason
     if request.htmx and request.htmx.target == "snapshot-results":
         return render(request, "snapshots/_results.html", context)
     return render(request, "snapshots/list.html", context)

@@ -249,10 +249,13 @@ def request(
     body: bytes | None = None,
     decode: Decoder | None = None,
     headers: Mapping[str, str] | None = None,
+    metered: bool = True,
 ) -> Reply:
     """Send one API call (with its retries) and return the decoded reply.
 
     `headers` are added to the call's own (a dialect's microversion header, for example).
+    `metered=False`: a call no project's rate limit counts (an API's version document, read without
+    a token), which takes no budget slot, like Identity's.
 
     A read is retried on connection errors, 5xx and 413. A write is retried only when the API
     refused it unprocessed, by its rate limit (a 413 with a retry delay): sending it again cannot
@@ -274,7 +277,7 @@ def request(
     deadline = _call_deadline()
     while True:
         turn: float | None = None
-        if service != IDENTITY:
+        if service != IDENTITY and metered:
             try:
                 turn = budget_acquire(
                     project_id=ctx.project_id,
@@ -288,7 +291,14 @@ def request(
                 raise last_error from None  # a retry found no turn: report what went wrong before
         if time.monotonic() >= deadline:
             # The turn came too late to be of use (the caller's deadline has passed): send nothing.
-            raise last_error or _deadline_error()
+            # The console's own pacing made it late, not the cloud: no Timeout, which would make
+            # pages stop waiting for a cloud that answers well (console.inventory, HUNG_SECONDS).
+            raise last_error or BudgetExhausted(
+                None,
+                "The console paces its calls to the cloud (the project's rate limit) and this one's turn "
+                "came after the page's time was spent. Nothing was sent; try again in a moment.",
+                fault="budgetExhausted",
+            )
         try:
             return _send(
                 ctx,

@@ -65,9 +65,17 @@ def discover(caller: CloudContext, *, service_type: str) -> Discovered:
     if version == 1 or (version is None and service_type == "volume"):
         return Discovered(CINDER_V1.name)
     root = url[: segments[-1].end()] + "/" if segments else url + "/"
+    # Outside the project's call budget: a version document is no operation on the project's
+    # resources (Cinder serves /v3/ behind its token check, so the token goes with it).
     try:
         versions = http.request(
-            caller, service=http.VOLUME, method="GET", url=root, fmt=JSON, decode=_versions_decode
+            caller,
+            service=http.VOLUME,
+            method="GET",
+            url=root,
+            fmt=JSON,
+            decode=_versions_decode,
+            metered=False,
         ).data
     except Unauthorized:
         raise
