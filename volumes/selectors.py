@@ -7,7 +7,7 @@ for a volume the listing does not have (yet).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -334,6 +334,8 @@ def volume_actions(
     extend_refusal: str = "",
     attach_refusal: str = "",
     read_only: bool = False,
+    deletable: Collection[str] = DELETABLE,
+    deletable_rule: str = "it must be available or in an error state other than detaching",
 ) -> list[Action]:
     """The actions of the detail page, each with why it is not possible now.
 
@@ -353,6 +355,8 @@ def volume_actions(
         snapshot_quota_blocked=quota_blocked if snapshot_quota_blocked is None else snapshot_quota_blocked,
         extend_refusal=extend_refusal,
         attach_refusal=attach_refusal,
+        deletable=deletable,
+        deletable_rule=deletable_rule,
     )
     if read_only:
         reason = "Your role in this project can only read."
@@ -372,6 +376,8 @@ def _volume_actions(
     snapshot_quota_blocked: str,
     extend_refusal: str,
     attach_refusal: str,
+    deletable: Collection[str],
+    deletable_rule: str,
 ) -> list[Action]:
     info = status_info(volume.status)
     status = volume.status
@@ -452,7 +458,9 @@ def _volume_actions(
                 ),
             )
         )
-    blockers = volume_delete_blockers(volume, has_snapshots=has_snapshots)
+    blockers = volume_delete_blockers(
+        volume, has_snapshots=has_snapshots, deletable=deletable, deletable_rule=deletable_rule
+    )
     actions.append(
         Action("delete", "Delete", delete_url, not blockers, " ".join(b.text for b in blockers), danger=True)
     )
@@ -465,8 +473,15 @@ class Blocker:
     text: str
 
 
-def volume_delete_blockers(volume: Volume, *, has_snapshots: bool) -> list[Blocker]:
-    """Why the API would refuse to delete this volume now (empty: it may be deleted)."""
+def volume_delete_blockers(
+    volume: Volume,
+    *,
+    has_snapshots: bool,
+    deletable: Collection[str] = DELETABLE,
+    deletable_rule: str = "it must be available or in an error state other than detaching",
+) -> list[Blocker]:
+    """Why the API would refuse to delete this volume now (empty: it may be deleted). `deletable`
+    and `deletable_rule`: the statuses the dialect deletes from (Dialect.deletable_volume_statuses)."""
     info = status_info(volume.status)
     blockers = []
     if info.transitional:
@@ -477,12 +492,8 @@ def volume_delete_blockers(volume: Volume, *, has_snapshots: bool) -> list[Block
         blockers.append(Blocker("attached", "The volume is attached to a server: detach it first."))
     if has_snapshots:
         blockers.append(Blocker("snapshots", "The volume has snapshots: delete them first."))
-    if not blockers and volume.status not in DELETABLE:
+    if not blockers and volume.status not in deletable:
         blockers.append(
-            Blocker(
-                "status",
-                f"A volume that is {info.label.lower()} cannot be deleted "
-                f"(it must be available or in an error state other than detaching).",
-            )
+            Blocker("status", f"A volume that is {info.label.lower()} cannot be deleted ({deletable_rule}).")
         )
     return blockers

@@ -22,6 +22,7 @@ from django.core.cache import cache
 
 from console import api
 from console.api.context import CloudContext
+from console.api.dialects import dialect_of
 from console.api.errors import ApiError
 from console.api.records import Volume
 from console.inventory import listing_apply, listing_get, listing_set_status
@@ -266,7 +267,13 @@ def volume_delete_many(ctx: CloudContext, *, volume_ids: Iterable[str]) -> list[
             results.append(DeleteResult(volume_id, volume_id, False, NOT_FOUND))
             continue
         has_snapshots = bool(volume_snapshots(snapshots.items, volume_id=volume_id))
-        blockers = volume_delete_blockers(volume, has_snapshots=has_snapshots)
+        dialect = dialect_of(ctx)
+        blockers = volume_delete_blockers(
+            volume,
+            has_snapshots=has_snapshots,
+            deletable=dialect.deletable_volume_statuses,
+            deletable_rule=dialect.deletable_volume_rule,
+        )
         if blockers:
             reason = " ".join(blocker.text for blocker in blockers)
             results.append(DeleteResult(volume_id, volume.name, False, reason))

@@ -67,6 +67,12 @@ BULK_RESULT_KEY = "volumes:bulk-delete-result"
 QUIET_FAILURE_SECONDS = 60.0
 
 
+def _delete_rule(ctx) -> dict:
+    """The statuses the cloud's dialect deletes a volume from, for volume_delete_blockers."""
+    dialect = dialect_of(ctx)
+    return {"deletable": dialect.deletable_volume_statuses, "deletable_rule": dialect.deletable_volume_rule}
+
+
 def _htmx_target(request: HttpRequest) -> str:
     return (request.htmx.target or "") if request.htmx else ""
 
@@ -205,6 +211,8 @@ def _detail_context(request: HttpRequest, volume: Volume) -> dict:
             extend_refusal=dialect.extend_refusal(ctx, volume),
             attach_refusal=dialect.attach_refusal(ctx),
             read_only=is_read_only(request),
+            deletable=dialect.deletable_volume_statuses,
+            deletable_rule=dialect.deletable_volume_rule,
         ),
         "timeline": timeline_for(ctx, resource_type="volume", resource_id=volume.id),
         "metadata": volume_metadata_shown(volume),
@@ -579,7 +587,7 @@ def volume_delete(request: HttpRequest, volume_id: str) -> HttpResponse:
         return _error_page(request, error, title="Delete volume")
     ctx = cloud_context(request)
     snapshots = volume_snapshots(listing_get(ctx, "snapshots").items, volume_id=volume.id)
-    blockers = volume_delete_blockers(volume, has_snapshots=bool(snapshots))
+    blockers = volume_delete_blockers(volume, has_snapshots=bool(snapshots), **_delete_rule(ctx))
     servers = {server.id: server.name for server in listing_get(ctx, "servers").items}
     attached = volume_attached(volume, Lookups(servers=servers, snapshots={}, volumes={}))
     error = None
@@ -653,7 +661,9 @@ def volume_bulk_delete(request: HttpRequest) -> HttpResponse:
                     "name": volume.name,
                     "volume": volume,
                     "info": status_info(volume.status),
-                    "blockers": volume_delete_blockers(volume, has_snapshots=has_snapshots),
+                    "blockers": volume_delete_blockers(
+                        volume, has_snapshots=has_snapshots, **_delete_rule(ctx)
+                    ),
                 }
             )
         deletable = [item for item in planned if item["volume"] is not None and not item["blockers"]]

@@ -5,6 +5,7 @@ statuses, the timeline, edit, delete with its rules explained, and another proje
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from console import api
 from support.models import ApiCall
@@ -159,3 +160,25 @@ def test_another_projects_volume_is_a_404_and_stays_untouched(member_client, ope
         assert "not-yours" not in response.content.decode()
     assert member_client.post(f"/volumes/{volume.id}/delete/").status_code == 404
     assert api.volume_get(theirs, volume.id).display_name == "not-yours"
+
+
+def test_cinders_own_delete_rules_are_the_ones_explained(member_client, openstack):
+    """Cinder deletes a volume left in error_extending (the seed's API would not), and not one that
+    awaits a transfer: the page says so before any call."""
+    waiting_id = create_volume(member_client, name="awaiting")
+    failed_id = create_volume(member_client, name="failed-to-grow")
+    for volume_id in (waiting_id, failed_id):
+        badge_settles(member_client, "volumes", volume_id, "creating", "Available")
+    openstack.put_status("volume", waiting_id, "awaiting-transfer")
+    openstack.put_status("volume", failed_id, "error_extending")
+    cache.clear()
+
+    blocked = text_of(member_client.get(f"/volumes/{waiting_id}/delete/"))
+    assert "A volume that is awaiting transfer cannot be deleted" in blocked
+    assert member_client.post(f"/volumes/{waiting_id}/delete/").status_code == 409
+
+    page = text_of(member_client.get(f"/volumes/{failed_id}/delete/"))
+    assert "cannot be deleted" not in page and "Error extending" in page
+    assert member_client.post(f"/volumes/{failed_id}/delete/").status_code == 302
+    badge_settles(member_client, "volumes", failed_id, "deleting", "Deleted")
+    openstack.put_status("volume", waiting_id, "available")

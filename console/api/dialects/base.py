@@ -98,6 +98,9 @@ class Dialect(ABC):
     default_zone: ClassVar[str | None] = None  # None: the cloud chooses
     restore_zone: ClassVar[str | None] = None  # where a restore into a new volume lands, when known
     derived_limit: ClassVar[int | None] = None  # volumes and snapshots made from one volume, at most
+    # The statuses a volume may be deleted from (when nothing else blocks it), and that rule in words.
+    deletable_volume_statuses: ClassVar[tuple[str, ...]] = ("available", "error")
+    deletable_volume_rule: ClassVar[str] = "it must be available or in error"
     quotas: ClassVar[tuple[QuotaSpec, ...]] = ()
     # Whether a project's quotas count its resources in every region (else each region its own).
     quota_spans_regions: ClassVar[bool] = False

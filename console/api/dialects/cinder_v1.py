@@ -34,6 +34,8 @@ class CinderV1(Dialect):
     default_zone = "az2"
     restore_zone = "az2"
     derived_limit = 10
+    deletable_volume_statuses = ("available", "error", "error_restoring", "error_attaching")
+    deletable_volume_rule = "it must be available or in an error state other than detaching"
     name_field = "display_name"
     description_field = "display_description"
     quotas = (

@@ -88,6 +88,8 @@ def _renamed(m: Mapping[str, Any]) -> dict[str, Any]:
 class CinderV3(Dialect):
     name = "cinder-v3"
     label = "Cinder v3"
+    deletable_volume_statuses = ("available", "error", "error_restoring", "error_extending", "error_managing")
+    deletable_volume_rule = "it must be available, or in error after a create, restore or extend"
     quotas = (
         QuotaSpec(
             key="volumes",
