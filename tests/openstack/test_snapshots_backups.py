@@ -17,6 +17,7 @@ from tests.openstack.console import (
     project_of,
     take_snapshot,
     text_of,
+    wait_for,
 )
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +110,17 @@ def test_snapshot_and_backup_quotas_of_their_own_are_checked_before_the_call(
     assert "already has 0 of its 0 backups" in text_of(backup)
     ctx = ctx_of(member_client)
     assert api.snapshot_list(ctx) == [] and api.backup_list(ctx) == []
+
+
+def test_the_snapshot_list_has_every_snapshot_past_osapi_max_limit(member_client, openstack):
+    ctx = ctx_of(member_client)
+    volume_id = create_volume(member_client, name="often-snapped")
+    badge_settles(member_client, "volumes", volume_id, "creating", "Available")
+    wanted = openstack.max_limit + 3  # two pages of Cinder's
+    for n in range(wanted):
+        api.snapshot_create(ctx, volume_id=volume_id, display_name=f"snap-{n:02d}")
+    wait_for(lambda: len(api.snapshot_list(ctx)) == wanted)
+    cache.clear()
+    page = text_of(member_client.get("/snapshots/?sort=name"))
+    assert f"{wanted} snapshot" in page
+    assert "snap-00" in page and f"snap-{wanted - 1:02d}" in page
