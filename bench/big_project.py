@@ -35,6 +35,7 @@ from bench.common import (  # noqa: E402
     EmulatorProcess,
     account_new,
     api_session,
+    command_line,
     console_login,
     percentile,
 )
@@ -185,6 +186,8 @@ def report_big(result: dict, args, ok) -> list[str]:
     met = hit <= 50 and ratio <= 1.3 and rss <= 150
     lines = [
         "## 7. 10,000 volumes in one project",
+        "",
+        command_line(),
         "",
         f"{result['volumes']} volumes in one project (EMULATOR_QUOTA_VOLUMES -1; created in"
         f" {result['created_seconds']:.0f} s), every list answer at most {result['max_limit']} items, so a"

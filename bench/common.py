@@ -515,5 +515,13 @@ def run_command() -> str:
     )
 
 
+def command_line() -> str:
+    """The line under a report section's heading: the command that made it, and when (a run of some
+    sections replaces those sections only, so each says its own)."""
+    import datetime
+
+    return f"Command: `{run_command()}` ({datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC)."
+
+
 def which(program: str) -> str | None:
     return shutil.which(program)

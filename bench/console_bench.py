@@ -55,6 +55,7 @@ from bench.common import (  # noqa: E402
     EmulatorProcess,
     account_new,
     api_session,
+    command_line,
     console_login,
     follow_poller,
     machine,
@@ -540,6 +541,8 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
         lines += [
             "## 1. API budget",
             "",
+            command_line(),
+            "",
             f"{args.sessions} browser-like sessions (logged in through /login/ with CSRF) on one project with"
             f" {args.volumes} volumes kept `creating` (EMULATOR_CREATE_SECONDS 3600)"
             f" for {args.seconds} s. Each"
@@ -576,6 +579,8 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
     if fresh := results.get("freshness"):
         lines += [
             "## 2. Badge freshness",
+            "",
+            command_line(),
             "",
             f"{args.fresh_volumes} volumes created {args.fresh_gap:g} s apart,"
             " each `creating` for exactly 10 s"
@@ -641,6 +646,8 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
         lines += [
             "## 3. Page latency",
             "",
+            command_line(),
+            "",
             f"{latency['volumes']} volumes, {latency['derived']} snapshots,"
             f" {latency['derived']} backups (quota"
             f" raised with PUT /_emulator/quotas/...), {args.rounds} interleaved rounds."
@@ -687,6 +694,8 @@ def report(results: dict, args, backend_kind: str, elapsed: float) -> str:
         )
         lines += [
             "## 4. Poll throughput",
+            "",
+            command_line(),
             "",
             f"gunicorn 2 workers x 4 threads, {client}, {args.connections} keep-alive connections,"
             f" {args.load_rounds} interleaved rounds of {args.load_seconds} s (median). *badge poll*:"

@@ -41,6 +41,7 @@ from bench.common import (  # noqa: E402
     ConsoleServer,
     EmulatorProcess,
     account_new,
+    command_line,
     console_login,
     follow_poller,
     percentile,
@@ -310,6 +311,8 @@ def report_projects(result: dict, args, ok) -> list[str]:
     lines = [
         "## 5. Many projects",
         "",
+        command_line(),
+        "",
         f"{args.projects} projects x {args.project_tabs} tabs x {args.project_volumes} volumes kept"
         " `creating`"
         f" (every listing moves the whole time), {result['seconds']:.0f} s, on gunicorn (2 workers x 4"
@@ -358,8 +361,9 @@ def report_projects(result: dict, args, ok) -> list[str]:
         lines += [
             f"Renames through the form ({len(edits)}): the POST answered in p50"
             f" {statistics.median(edits):.2f} s, p95 {percentile(edits, 0.95):.2f} s, max {max(edits):.2f} s"
-            " (the call waits for the project's next turn: at most about a second, since refreshes never"
-            " hold a slot ahead). The Celery worker followed"
+            " (the call takes the project's next turn: behind a refresh that just went it waits up to"
+            " 1.05 s, since refreshes hold no slot ahead; the rest is the page's own work and waiting"
+            " for a free server thread under this load). The Celery worker followed"
             f" {result['watchers']['watches']} watches and made {result['watchers']['calls']} of the calls.",
             "",
         ]

@@ -30,7 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import Backend, ConsoleServer, console_login, follow_poller, percentile  # noqa: E402
+from bench.common import (  # noqa: E402
+    Backend,
+    ConsoleServer,
+    command_line,
+    console_login,
+    follow_poller,
+    percentile,
+)
 from tests.openstack.cloud import OpenStackCloud, http, missing_venvs  # noqa: E402
 
 # "2026-12-06 22:52:47.463 20252 INFO eventlet.wsgi.server [...] 127.0.0.1 "GET /v3/<project>/volumes/detail
@@ -243,6 +250,8 @@ def report_cinder(result: dict, results: dict, args, ok) -> list[str]:
     emulator_fresh = results.get("freshness") or {}
     lines = [
         "## 8. Against a real Keystone + Cinder",
+        "",
+        command_line(),
         "",
         "The budget and freshness benches again, against Keystone 30 and Cinder 29 on loopback"
         " (tests/openstack/cloud.py: Cinder's fake driver, osapi_max_limit 1000), the console speaking"
