@@ -5,6 +5,8 @@
 # The console outlives the others: when the emulator stops (killed, crashed, stopped to try an outage)
 # the console keeps serving and shows the cloud as unreachable; only the console's own end or
 # Ctrl-C stops everything.
+# With IDENTITY_URL set to another cloud (e.g. a real Keystone: `make openstack`), the console talks to
+# that cloud and the emulator is not started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .env ] && set -a && . ./.env && set +a
@@ -12,6 +14,7 @@ PY=.venv/bin/python
 CELERY=.venv/bin/celery
 EMULATOR_PORT=${EMULATOR_PORT:-8776}
 CONSOLE_PORT=${CONSOLE_PORT:-8000}
+EMULATED=${IDENTITY_URL:+no}
 export IDENTITY_URL=${IDENTITY_URL:-http://127.0.0.1:$EMULATOR_PORT/v3}
 VAR=${CONSOLE_VAR_DIR:-var}
 mkdir -p "$VAR/log"
@@ -25,13 +28,16 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-$PY manage.py runemulator --addr 127.0.0.1 --port "$EMULATOR_PORT" &
-emulator_pid=$!
-pids+=("$emulator_pid")
-for _ in $(seq 1 50); do
-  curl -sf "http://127.0.0.1:$EMULATOR_PORT/_emulator/stats" >/dev/null && break
-  sleep 0.2
-done
+emulator_pid=""
+if [ "$EMULATED" != no ]; then
+  $PY manage.py runemulator --addr 127.0.0.1 --port "$EMULATOR_PORT" &
+  emulator_pid=$!
+  pids+=("$emulator_pid")
+  for _ in $(seq 1 50); do
+    curl -sf "http://127.0.0.1:$EMULATOR_PORT/_emulator/stats" >/dev/null && break
+    sleep 0.2
+  done
+fi
 $PY manage.py runserver "127.0.0.1:$CONSOLE_PORT" --noreload &
 console_pid=$!
 pids+=("$console_pid")
@@ -49,7 +55,8 @@ for _ in $(seq 1 6); do
     break
   fi
 done
-cat <<MSG
+if [ "$EMULATED" != no ]; then
+  cat <<MSG
 
   Block Storage Console  http://127.0.0.1:$CONSOLE_PORT/
   Emulator               http://127.0.0.1:$EMULATOR_PORT/  (identity /v3, block storage, compute)
@@ -61,6 +68,16 @@ cat <<MSG
 
   Ctrl-C stops everything.
 MSG
+else
+  cat <<MSG
+
+  Block Storage Console  http://127.0.0.1:$CONSOLE_PORT/
+  Cloud                  $IDENTITY_URL  (log in with that cloud's users; no emulator started)
+  Celery worker: $worker
+
+  Ctrl-C stops everything.
+MSG
+fi
 
 # Wait for whichever ends first, again and again, while the console runs.
 running=("${pids[@]}")

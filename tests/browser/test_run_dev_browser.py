@@ -50,9 +50,10 @@ def wait_until(predicate, timeout: float, what: str):
     raise AssertionError(f"{what} within {timeout} s")
 
 
-@pytest.fixture
-def run_dev(tmp_path):
-    """scripts/run-dev.sh started in its own session; stopped (and its session emptied) afterwards."""
+@contextlib.contextmanager
+def started(tmp_path: Path, identity_url: str | None = None):
+    """scripts/run-dev.sh started in its own session; stopped (and its session emptied) afterwards.
+    With `identity_url`, the script is pointed at that cloud (`IDENTITY_URL=... make run`)."""
     emulator_port, console_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -67,6 +68,8 @@ def run_dev(tmp_path):
     }
     for name in ("IDENTITY_URL", "DJANGO_SETTINGS_MODULE", "CACHE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
         env.pop(name, None)
+    if identity_url:
+        env["IDENTITY_URL"] = identity_url
     # `make run` migrates before it runs the script.
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     output = tmp_path / "run-dev.out"
@@ -97,18 +100,28 @@ def run_dev(tmp_path):
         script.wait()
 
 
+@pytest.fixture
+def run_dev(tmp_path):
+    with started(tmp_path) as run:
+        yield run
+
+
+def log_in(page, account: dict) -> None:
+    page.goto("/login/")
+    page.get_by_label("User name").fill(account["user"])
+    page.get_by_label("Password").fill(account["password"])
+    page.get_by_label("Project", exact=True).fill(account["project"])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=30_000)
+
+
 def test_stopping_the_emulator_leaves_the_console_up_with_its_outage_message(browser, run_dev):
     script, output = run_dev["script"], run_dev["output"]
     wait_until(lambda: "Ctrl-C stops everything." in output.read_text(), 120, "the script started")
     context = browser.new_context(base_url=run_dev["url"])
     page = context.new_page()
     try:
-        page.goto("/login/")
-        page.get_by_label("User name").fill(DEMO["user"])
-        page.get_by_label("Password").fill(DEMO["password"])
-        page.get_by_label("Project", exact=True).fill(DEMO["project"])
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=30_000)
+        log_in(page, DEMO)
 
         emulator = [
             pid
@@ -135,3 +148,25 @@ def test_stopping_the_emulator_leaves_the_console_up_with_its_outage_message(bro
     script.wait(timeout=60)
     assert session_processes(script.pid) == {}
     assert "Stopping..." in output.read_text()
+
+
+def test_with_identity_url_set_it_talks_to_that_cloud_and_starts_no_emulator(
+    browser, emulator, account, tmp_path
+):
+    """`IDENTITY_URL=<your cloud> make run`: the banner names that cloud instead of the demo logins of
+    an emulator, no emulator starts, and logging in reaches that cloud (here the test session's
+    emulator stands in for a real Keystone; tests/openstack logs in to a real one)."""
+    with started(tmp_path, emulator.identity_url) as run:
+        script, output = run["script"], run["output"]
+        wait_until(lambda: "Ctrl-C stops everything." in output.read_text(), 120, "the script started")
+        banner = output.read_text()
+        assert f"Cloud                  {emulator.identity_url}" in banner
+        assert "Demo logins" not in banner
+        assert not [command for command in session_processes(script.pid).values() if "runemulator" in command]
+        context = browser.new_context(base_url=run["url"])
+        page = context.new_page()
+        try:
+            log_in(page, account)
+            expect(page.get_by_test_id("user")).to_contain_text(account["user"])
+        finally:
+            context.close()
