@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.emulator_process import FAST, EmulatorProcess
 
 # Property-based tests (hypothesis) keep modest example counts (each test sets its own). In CI they
@@ -78,6 +81,29 @@ def limited_emulator():
     proc = EmulatorProcess(env={**FAST, "EMULATOR_RATE": "1", "EMULATOR_BURST": "1"}).start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright, one per test process, for every folder that drives a
+    browser (tests/browser, the browser flow of tests/openstack). Defined here, once: a second
+    definition would start a second Playwright in the same process, which refuses to run inside the
+    first one's event loop."""
+    if not CHROMIUM.exists():
+        message = (
+            f"!!! {CHROMIUM} is missing: the browser tests cannot run. "
+            "Install it with `apt-get install chromium` (make test does this when run as root)."
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message, pytrace=False)
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -12,52 +12,19 @@ so that ordinary and CI runs leave the tree clean.
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.chromium import CHROMIUM
 from tests.emulator_process import EmulatorProcess
 
 # Playwright's sync API runs an event loop in the main thread, which trips Django's guard against
 # synchronous database access from async code (test setup and assertions are plain sync code).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-sync",
-]
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCREENSHOTS = ROOT / "var" / "screenshots"
-MISSING_BROWSER: list[str] = []
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        message = (
-            f"!!! {CHROMIUM} is missing: the browser tests cannot run. "
-            "Install it with `apt-get install chromium` (make test does this when run as root)."
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message, pytrace=False)
-        warnings.warn(message, stacklevel=1)
-        MISSING_BROWSER.append(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +86,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
     """Say loudly, at the end of the run, that the browser suite did not run (outside CI). The check
     is made here again: with pytest-xdist the skips happen in the workers, this runs in the main
     process."""
-    if MISSING_BROWSER or (not CHROMIUM.exists() and terminalreporter.stats.get("skipped")):
+    if not CHROMIUM.exists() and terminalreporter.stats.get("skipped"):
         terminalreporter.write_sep("!", "THE BROWSER TESTS DID NOT RUN", red=True, bold=True)
         terminalreporter.write_line(f"{CHROMIUM} is missing: apt-get install chromium", red=True, bold=True)

@@ -99,8 +99,3 @@ def member_client(client, console_on_openstack, openstack_account):
     response = log_in(client, openstack_account)
     assert response.status_code == 302, response.content.decode()[:2000]
     return client
-
-
-# The real-browser harness (Playwright driving Debian's chromium) of tests/browser, for the one
-# browser flow against the real services (test_browser_flow.py).
-from tests.browser.conftest import browser  # noqa: E402, F401
