@@ -298,18 +298,20 @@ class ConsoleServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 60
+        # A loaded machine may take gunicorn many seconds to load the application; meanwhile it
+        # accepts connections without answering (a read timeout, not a refusal).
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise SystemExit(f"gunicorn exited early:\n{self.log_path.read_text()}")
             try:
                 if requests.get(f"{self.url}/login/", timeout=5).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise SystemExit("the console did not start within 60 s")
+        raise SystemExit("the console did not start within 120 s")
 
     def worker_pids(self) -> list[int]:
         return children_of(self.proc.pid)

@@ -52,12 +52,14 @@ def start(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, str]:
         [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=environment, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # Until it answers: a busy machine may take gunicorn many seconds to load the application, and
+    # meanwhile it accepts connections without answering them (a read timeout, not a refusal).
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
-            requests.get(url + "/healthz", timeout=2)
+            requests.get(url + "/healthz", timeout=5)
             return proc, url
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     proc.kill()
     raise AssertionError((tmp_path / f"gunicorn-{port}.log").read_text())
