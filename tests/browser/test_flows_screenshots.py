@@ -103,7 +103,9 @@ def test_a_day_in_the_console(browser, base_url, real_time_emulator, readme_scre
             page.get_by_role("button", name="Switch").click()
             expect(page.get_by_text(f"Now working in {region}.")).to_be_visible()
             if region == "region-b.geo-1":
+                # Both listings the volume quota counts (volumes and snapshots) seen in region-b.
                 goto_calm(page, "/volumes/")
+                goto_calm(page, "/snapshots/")
         goto_calm(page, "/volumes/create/")
         page.get_by_label("Name", exact=True).fill("web-assets")
         page.get_by_label("Description").fill("Static files of the shop's front end")
