@@ -91,12 +91,12 @@ migrate: venv
 	$(PY) manage.py migrate --noinput
 
 ## bench: the console's benchmarks (API budget vs a Horizon-style poller, badge freshness, page latency,
-## poll throughput, 20 projects at once, the fair budget, 10,000 volumes in one project) on loopback,
-## ~15 minutes; writes docs/performance.md. Longer runs: BENCH_ARGS, e.g. BENCH_ARGS="--projects-seconds 300"
-## (the many-projects run for 5 minutes) or "--seconds 300 --sessions 20"; BENCH_ARGS="--only cinder" runs
-## the budget and freshness benches against real Keystone + Cinder (make openstack-venvs) too
+## poll throughput, 20 projects at once, the fair budget, 10,000 volumes in one project, and the budget
+## and freshness benches again against real Keystone + Cinder) on loopback, ~20 minutes; writes
+## docs/performance.md. Longer runs: BENCH_ARGS, e.g. BENCH_ARGS="--projects-seconds 300" (the
+## many-projects run for 5 minutes) or "--seconds 300 --sessions 20"; some sections only: "--only big"
 ## (see .venv/bin/python bench/console_bench.py --help).
-bench: venv services
+bench: venv openstack-venvs services
 	@scripts/ensure-system-packages.sh wrk
 	$(PY) bench/console_bench.py $(BENCH_ARGS)
 
