@@ -139,9 +139,10 @@ class RefreshFailure:
         return error_of(self.status, self.message, fault=self.fault, request_id=self.request_id)
 
 
-# The page request (its console request id) whose refreshes share INVENTORY_PAGE_WAIT, and when that
-# time is up (time.monotonic()).
-_page_clock: contextvars.ContextVar[tuple[str, float] | None] = contextvars.ContextVar(
+# The page request (its console request id) whose refreshes share INVENTORY_PAGE_WAIT, when that time
+# is up (time.monotonic()), and the turns its calls had waited for then (api.turn_waited(): waiting
+# for the budget is not the cloud's time, so the page's time moves on by as much).
+_page_clock: contextvars.ContextVar[tuple[str, float, float] | None] = contextvars.ContextVar(
     "page_clock", default=None
 )
 
@@ -462,10 +463,11 @@ def _page_seconds_left(ctx: CloudContext) -> float | None:
         return None
     now = time.monotonic()
     clock = _page_clock.get()
+    waited = api.turn_waited()  # waiting for the budget's turns is not the cloud's time
     if clock is None or not ctx.console_request_id or clock[0] != ctx.console_request_id:
-        clock = (ctx.console_request_id, now + float(settings.INVENTORY_PAGE_WAIT))
+        clock = (ctx.console_request_id, now + float(settings.INVENTORY_PAGE_WAIT), waited)
         _page_clock.set(clock)
-    return clock[1] - now
+    return clock[1] + (waited - clock[2]) - now
 
 
 def _not_answering(*, first_load: bool) -> str:

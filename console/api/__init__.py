@@ -23,7 +23,7 @@ from console.api.errors import (
     Unauthorized,
     Unsupported,
 )
-from console.api.http import call_deadline, capture_request_ids
+from console.api.http import call_deadline, capture_request_ids, turn_waited
 from console.api.identity import AuthResult, Endpoints, authenticate
 from console.api.operations import (
     UNSET,
@@ -125,6 +125,7 @@ __all__ = [
     "snapshot_delete",
     "snapshot_get",
     "snapshot_list",
+    "turn_waited",
     "volume_create",
     "volume_delete",
     "volume_get",

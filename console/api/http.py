@@ -80,6 +80,8 @@ _session_state: tuple[int, requests.Session] | None = None
 _captured: contextvars.ContextVar[tuple[list[str], ...]] = contextvars.ContextVar("captured", default=())
 # The deadline (time.monotonic()) of every call made inside a `call_deadline()` block.
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+# Seconds the calls of this context waited for their turns in the call budget, in all (turn_waited()).
+_turn_waited: contextvars.ContextVar[float] = contextvars.ContextVar("turn_waited", default=0.0)
 
 
 class _Cutoff:
@@ -192,6 +194,23 @@ def call_deadline(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
+def turn_waited() -> float:
+    """Seconds the calls made so far in this context (a request, a task) waited for their turns in
+    the call budget. Deadlines are the cloud's time: the console's own pacing does not count against
+    them (a listing of 10 pages takes 10 turns at 1 call/s however well the cloud answers)."""
+    return _turn_waited.get()
+
+
+def _turn_came(waited: float) -> None:
+    """A call waited `waited` s for its turn: the enclosing `call_deadline()` moves on by as much."""
+    if waited <= 0:
+        return
+    _turn_waited.set(_turn_waited.get() + waited)
+    outer = _deadline.get()
+    if outer is not None:
+        _deadline.set(outer + waited)  # until the block ends (call_deadline resets it)
+
+
 def _call_deadline() -> float:
     """The deadline (time.monotonic()) of a call starting now."""
     own = time.monotonic() + max(0.0, float(settings.API_CALL_DEADLINE))
@@ -278,6 +297,7 @@ def request(
     while True:
         turn: float | None = None
         if service != IDENTITY and metered:
+            asked = time.monotonic()
             try:
                 turn = budget_acquire(
                     project_id=ctx.project_id,
@@ -289,6 +309,10 @@ def request(
                 if last_error is None:
                     raise
                 raise last_error from None  # a retry found no turn: report what went wrong before
+            # Waiting for the turn is the console's pacing, not the cloud's time: the deadlines move on.
+            waited = time.monotonic() - asked
+            deadline += waited
+            _turn_came(waited)
         if time.monotonic() >= deadline:
             # The turn came too late to be of use (the caller's deadline has passed): send nothing.
             # The console's own pacing made it late, not the cloud: no Timeout, which would make
