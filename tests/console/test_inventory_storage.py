@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from contextlib import contextmanager
 
@@ -32,15 +34,18 @@ def volume(name: str, status: str = "available") -> Volume:
 @contextmanager
 def another_process():
     """What runs inside happens as in another process: without this process's decoded copies."""
-    saved, count = dict(inventory._local), inventory._local_items
+    saved, count, pending = dict(inventory._local), inventory._local_items, dict(inventory._pending)
     inventory._local.clear()
     inventory._local_items = 0
+    inventory._pending.clear()
     try:
         yield
     finally:
         inventory._local.clear()
         inventory._local.update(saved)
         inventory._local_items = count
+        inventory._pending.clear()
+        inventory._pending.update(pending)
 
 
 def key() -> str:
@@ -82,3 +87,55 @@ def test_the_decoded_copies_of_a_process_are_bounded(monkeypatch):
     assert list(inventory._local) == wheres[-2:]  # the most recently used
     # A listing no longer kept here is read from the shared cache again, whole.
     assert len(inventory._load(wheres[0]).items) == 4
+
+
+def test_a_big_listing_is_served_at_once_and_written_behind_nobody_fetching_it_again_meanwhile(
+    settings, monkeypatch, emulator, account
+):
+    # A refresh of a big listing answers its page before the listing is in the shared cache; until
+    # it is, its refresh lock is held (nobody fetches it again) and other processes serve the one
+    # they had.
+    from django.test import Client
+
+    from console import api
+    from tests.console.login_helpers import context_of, log_in
+
+    settings.IDENTITY_URL = emulator.identity_url
+    settings.API_RATE_PER_PROJECT = 0
+    # Threads of one process share it, as they share Redis in production (the test's database cache
+    # is inside the test's transaction, which the writer's thread cannot see).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    monkeypatch.setattr(inventory, "STORE_BEHIND_ITEMS", 2)  # "big" from two volumes on
+    client = Client()
+    assert log_in(client, account).status_code == 302
+    ctx = context_of(client)
+    for index in range(2):
+        api.volume_create(ctx, size=1, display_name=f"behind-{index}")
+    key = inventory.listing_key(ctx, "volumes")
+    assert len(inventory.listing_get(ctx, "volumes").items) == 2
+    while key in inventory._pending:  # that first load was written behind too
+        time.sleep(0.01)
+    api.volume_create(ctx, size=1, display_name="behind-2")
+    inventory.listing_invalidate(ctx, "volumes")  # due again
+
+    release = threading.Event()
+    write = inventory._write
+
+    def slow_write(key: str, listing, lock):
+        if lock is not None:  # a write behind a request: slow
+            release.wait(30)
+        write(key, listing, lock)
+
+    monkeypatch.setattr(inventory, "_write", slow_write)
+    assert len(inventory.listing_get(ctx, "volumes").items) == 3  # not waiting for the write
+    emulator.reset_stats()
+    with another_process():
+        seen = inventory.listing_get(ctx, "volumes")  # due, but its refresh is still being stored
+        assert len(seen.items) == 2
+        assert emulator.stats(account["project_id"])["projects"][account["project_id"]]["total"] == 0
+    release.set()
+    while key in inventory._pending:
+        time.sleep(0.01)
+    with another_process():
+        assert len(inventory._load(key).items) == 3
+    assert cache.get(key + ":lock") is None
