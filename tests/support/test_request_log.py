@@ -87,6 +87,16 @@ def test_a_failed_write_is_logged_and_swallowed(caplog):
     assert ApiCall.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_row_is_written_and_a_failed_write_leaves_the_connection_usable(caplog):
+    # A web request runs in autocommit: the row is written without a transaction of its own, and a
+    # refused row neither raises nor spoils the connection for the next one.
+    assert record(status=-1) is None
+    assert "could not write the request log row" in caplog.text
+    assert record(request_id="req-after").request_id == "req-after"
+    assert list(ApiCall.objects.values_list("request_id", flat=True)) == ["req-after"]
+
+
 @pytest.mark.django_db
 def test_the_admin_is_read_only():
     staff = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
