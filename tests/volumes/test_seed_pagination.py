@@ -4,6 +4,11 @@ and a project with fewer volumes still costs one call."""
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core.cache import cache
 
@@ -50,3 +55,103 @@ def test_volumes_past_the_limit_are_all_listed(client, settings, paged_emulator)
     assert {v.display_name for v in api.volume_list(ctx)} == {f"few-{n}" for n in range(3)} | {
         f"many-{n}" for n in range(3, 2 * PAGE + 2)
     }
+
+
+def _straight_at_the_emulator(
+    emulator, account: dict, method: str, path: str, body: dict | None = None
+) -> dict:
+    """A call that does not go through the console (nor its budget): another client of the project."""
+    token_request = urllib.request.Request(
+        f"{emulator.url}/v2.0/tokens",
+        data=json.dumps(
+            {
+                "auth": {
+                    "passwordCredentials": {"username": account["user"], "password": account["password"]},
+                    "tenantName": account["project"],
+                }
+            }
+        ).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    with urllib.request.urlopen(token_request, timeout=30) as answer:  # noqa: S310 - loopback
+        token = json.loads(answer.read())["access"]["token"]["id"]
+    request = urllib.request.Request(
+        emulator.volume_url(account["project_id"]) + path,
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"X-Auth-Token": token, "Content-Type": "application/json", "Accept": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+        raw = answer.read()
+    return json.loads(raw) if raw else {}
+
+
+def _listing_pages(emulator, project_id: str) -> int:
+    log = emulator.hook("GET", f"/_emulator/log?project={project_id}&limit=1000")["log"]
+    return sum(1 for entry in log if entry["method"] == "GET" and entry["path"].endswith("/volumes/detail"))
+
+
+@pytest.mark.parametrize("change", ["created", "deleted"])
+def test_a_change_between_two_pages_neither_repeats_nor_hides_a_volume(
+    client, settings, paged_emulator, change
+):
+    """The cloud lists newest first, by offset: a volume created by someone else while the console
+    reads the pages pushes every record one place down (the last one of page 1 came again on page 2),
+    one deleted pulls them up (the first one of page 2 was never read: it would look deleted). The
+    console's listing is the cloud's, once each, either way."""
+    settings.IDENTITY_URL = paged_emulator.identity_url
+    settings.API_RATE_PER_PROJECT = 1  # the pages are a second apart: room for the other client
+    settings.BLOCK_STORAGE_MAX_LIMIT = PAGE
+    cache.clear()
+    name = f"moving-{change}"
+    account = {"user": name, "password": f"{name}-password", "project": name}
+    account.update(paged_emulator.new_account(name))
+    paged_emulator.hook("PUT", f"/_emulator/quotas/{account['project_id']}", {"volumes": 50, "gigabytes": 50})
+    made = [
+        _straight_at_the_emulator(
+            paged_emulator, account, "POST", "/volumes", {"volume": {"size": 1, "display_name": f"v-{n}"}}
+        )["volume"]["id"]
+        for n in range(2 * PAGE + 2)
+    ]
+    deadline = time.monotonic() + 30
+    while any(  # another client deletes one below: it must be available by then
+        volume["status"] != "available"
+        for offset in range(0, 3 * PAGE, PAGE)
+        for volume in _straight_at_the_emulator(
+            paged_emulator, account, "GET", f"/volumes/detail?offset={offset}"
+        )["volumes"]
+    ):
+        assert time.monotonic() < deadline, "the volumes never became available"
+        time.sleep(0.1)
+    assert log_in(client, account).status_code == 302
+    ctx = context_of(client)
+    pages_before = _listing_pages(paged_emulator, account["project_id"])
+    changed: list[str] = []
+
+    def other_client() -> None:
+        deadline = time.monotonic() + 30
+        while _listing_pages(paged_emulator, account["project_id"]) == pages_before:
+            assert time.monotonic() < deadline, "the console never read its first page"
+            time.sleep(0.02)
+        if change == "created":
+            body = {"volume": {"size": 1, "display_name": "newcomer"}}
+            changed.append(
+                _straight_at_the_emulator(paged_emulator, account, "POST", "/volumes", body)["volume"]["id"]
+            )
+        else:
+            changed.append(made[-1])  # the newest: the first record of page 1
+            _straight_at_the_emulator(paged_emulator, account, "DELETE", f"/volumes/{made[-1]}")
+
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(other_client)
+        listed = [volume.id for volume in api.volume_list(ctx)]
+        other.result()
+
+    truth: list[str] = []
+    for offset in range(0, 3 * PAGE, PAGE):  # 11 or 13 volumes now
+        page = _straight_at_the_emulator(paged_emulator, account, "GET", f"/volumes/detail?offset={offset}")
+        truth += [volume["id"] for volume in page["volumes"]]
+    assert len(listed) == len(set(listed)), "a volume was listed twice"
+    assert set(listed) == set(truth), "a volume the cloud has was missing, or a deleted one was listed"
+    assert (changed[0] in listed) == (change == "created")

@@ -25,6 +25,8 @@ from console.api.wire import WireFormat, wire_format
 ZONES = ("az1", "az2", "az3")
 # A listing longer than this many pages is refused as a loop.
 MAX_PAGES = 1000
+# A listing whose pages moved under it (records created or deleted meanwhile) starts again this often.
+LIST_RESTARTS = 2
 
 
 class CinderV1(Dialect):
@@ -73,19 +75,41 @@ class CinderV1(Dialect):
     def list_all(self, ctx: CloudContext, path: str, *, kind: str, root: str) -> list[Any]:
         """Every record of a collection. Cinder v1 answers at most osapi_max_limit records
         (BLOCK_STORAGE_MAX_LIMIT, 1,000) and pages by offset, without links: a full answer is
-        continued with ?offset= until a shorter one. A project with fewer records costs one call."""
+        continued with ?offset= until a shorter one. A project with fewer records costs one call.
+
+        Offsets move when the collection changes between two pages (a volume created or deleted
+        before the offset repeats one record or skips one: a skipped volume would look deleted). So
+        each page after the first starts one record early, on the last record already read: if that
+        record is not where it was, the listing starts again (at most LIST_RESTARTS times; after
+        that, the records are kept once each by id). Same number of calls for an unchanged
+        collection: the last full page is no longer followed by an empty one."""
         page_size = max(1, int(settings.BLOCK_STORAGE_MAX_LIMIT))
         decode = self.many_decoder(kind, root)
-        items: list[Any] = self.call(ctx, VOLUME, "GET", path, decode=decode)
-        page = items
+        first: list[Any] = self.call(ctx, VOLUME, "GET", path, decode=decode)
         call_ctx = dataclasses.replace(ctx, priority=Priority.USER)  # a listing that has begun is finished
+        for attempt in range(LIST_RESTARTS + 1):
+            items, consistent = self._pages(call_ctx, path, decode, first, page_size)
+            if consistent or attempt == LIST_RESTARTS:
+                return _once_each(items)
+            first = self.call(call_ctx, VOLUME, "GET", path, decode=decode)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pages(
+        self, ctx: CloudContext, path: str, decode: Any, first: list[Any], page_size: int
+    ) -> tuple[list[Any], bool]:
+        """The pages after `first`, each overlapping the one before by a record; whether every
+        overlap held (the collection did not move under the offsets)."""
+        overlap = 1 if page_size > 1 else 0  # a page of one record has no room for it
+        items = list(first)
+        page = first
         for _ in range(MAX_PAGES):
             if len(page) < page_size:
-                return items
-            page = self.call(
-                call_ctx, VOLUME, "GET", f"{path}?{urlencode({'offset': len(items)})}", decode=decode
-            )
-            items.extend(page)
+                return items, True
+            offset = len(items) - overlap
+            page = self.call(ctx, VOLUME, "GET", f"{path}?{urlencode({'offset': offset})}", decode=decode)
+            if overlap and (not page or _record_id(page[0]) != _record_id(items[-1])):
+                return items + page, False
+            items.extend(page[overlap:])
         raise MalformedResponse(200, "The cloud's list of resources never ended.", fault="malformedResponse")
 
     def extend_refusal(self, ctx: CloudContext, volume: Volume) -> str:
@@ -101,6 +125,23 @@ class CinderV1(Dialect):
     def volume_type_list(self, ctx: CloudContext) -> list[VolumeType]:
         """The spec has no volume types."""
         return []
+
+
+def _record_id(record: Any) -> Any:
+    return getattr(record, "id", None)
+
+
+def _once_each(records: list[Any]) -> list[Any]:
+    """The records in their order, a record whose id came before left out."""
+    seen: set[Any] = set()
+    kept = []
+    for record in records:
+        key = _record_id(record)
+        if key is not None and key in seen:
+            continue
+        seen.add(key)
+        kept.append(record)
+    return kept
 
 
 CINDER_V1 = CinderV1()
