@@ -24,7 +24,10 @@ one on its behalf when it is not its own (its own is served as it is, still due,
 comes). A want ends with the refresh, succeeded or failed. So every due listing gets a turn within
 as many turns as there are listings sharing its budget, whatever reads what. After a failure a
 listing waits before trying again (2, 4, 8 ... s), but never longer than half its interval (nor a
-minute), so that, once the cloud is back, every listing is fetched again within its interval.
+minute), so that, once the cloud is back, every listing is fetched again within its interval; and
+the first listing that succeeds again ends the back-off of the others on its API (they are due at
+once and take their turns), so after an outage the notices go within a few turns, not half an
+interval later.
 
 Every status change a refresh observes is stored as a `LifecycleEvent`, with the request id of
 the call that showed it; so is every change caused by the console's own actions.
@@ -240,6 +243,26 @@ def _hung_key(ctx: CloudContext) -> str:
     return "inventory-hung:" + hashlib.sha256(ctx.volume_url.encode()).hexdigest()[:16]
 
 
+def _back_key(ctx: CloudContext, kind: str) -> str:
+    """When a listing of the project, on the same API as `kind`, last succeeded after failing."""
+    return listing_key(ctx, API_OF.get(kind, kind)) + ":back"
+
+
+def _due(ctx: CloudContext, listing: Listing, now: float) -> bool:
+    """Whether the listing should be refreshed now: when it is due, and, while it backs off after a
+    failure, as soon as another listing of its API has succeeded since (the cloud is back: the rest
+    of the back-off would only keep its notice up)."""
+    if listing.due(now):
+        return True
+    if listing.failure is None:
+        return False
+    try:
+        back = cache.get(_back_key(ctx, listing.kind))
+    except Exception:  # then it waits out its back-off, as before
+        return False
+    return isinstance(back, float) and back > listing.failure.at
+
+
 # --- storage: the shared cache, and each process's decoded copies ---------------------------------
 # A listing is stored under `<key>@<version>`, and `<key>` holds a small reference to the current
 # version. A reader reads the reference (a few bytes) and, when this process already holds that
@@ -344,7 +367,7 @@ def listing_get(ctx: CloudContext, kind: str, *, refresh: bool = True) -> Listin
     key = listing_key(ctx, kind)
     listing: Listing | None = _load(key)
     now = time.time()
-    if not refresh or (listing is not None and not listing.due(now)):
+    if not refresh or (listing is not None and not _due(ctx, listing, now)):
         return listing or Listing(kind)
     if listing is not None and listing.loaded:
         turn = _turn(ctx, kind, now)
@@ -399,7 +422,7 @@ def _refresh_single(
         try:
             # Re-read under the lock: another process may have refreshed in between.
             current: Listing | None = _load(key)
-            if current is not None and not current.due(time.time()):
+            if current is not None and not _due(ctx, current, time.time()):
                 _want_done(ctx, kind)
                 return current
             if behalf and (current is None or not current.loaded):
@@ -598,6 +621,11 @@ def _refresh(
     request_id = request_ids[-1] if request_ids else ""
     listing = _store(listing_key(ctx, kind), Listing(kind, items, fetched_at=now, request_id=request_id))
     _want_done(ctx, kind)
+    if previous is not None and previous.failure is not None:
+        try:  # the cloud answers again: its other listings that failed need not wait out their back-off
+            cache.set(_back_key(ctx, kind), now, WANT_SECONDS)
+        except Exception:
+            log.warning("inventory: could not record that the cloud is back", exc_info=True)
     if kind in RESOURCE_TYPES:
         _record_changes(ctx, kind, previous, listing)
     return listing

@@ -13,6 +13,7 @@ the listings read before it on every page took every free slot.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -23,9 +24,9 @@ from django.db import connection
 from django.test import Client
 
 from console import api
-from console.inventory import LOADERS, listing_get
+from console.inventory import LOADERS, listing_get, listing_key
 from tests.console.login_helpers import context_of, log_in
-from tests.emulator_process import EmulatorProcess
+from tests.emulator_process import FAST, EmulatorProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,3 +156,49 @@ def test_every_listing_recovers_within_its_interval_after_an_outage(settings, sl
         assert recovery[kind] <= intervals.get(kind, STATIC), (kind, recovery)
     assert UNREACHABLE not in overview
     assert UNREACHABLE not in backups
+
+
+@pytest.fixture(scope="module")
+def unmetered_emulator():
+    proc = EmulatorProcess(env={**FAST, "EMULATOR_RATE": "0"}).start()
+    yield proc
+    proc.stop()
+
+
+def test_the_first_listing_back_ends_the_back_off_of_the_others(settings, unmetered_emulator):
+    """A listing that failed many times backs off for up to half its interval. Once another listing of
+    the same API has succeeded again, the cloud is back: the backups list does not keep saying the
+    cloud could not be reached for the rest of its back-off, it is fetched at its next read."""
+    emulator = unmetered_emulator
+    settings.IDENTITY_URL = emulator.identity_url
+    settings.API_RATE_PER_PROJECT = 0
+    settings.INVENTORY_IDLE_INTERVAL = 600.0  # a back-off of up to a minute
+    name = f"back{os.getpid()}x{os.urandom(2).hex()}"
+    account = {"user": name, "password": f"{name}-password", "project": name, **emulator.new_account(name)}
+    client = Client()
+    assert log_in(client, account).status_code == 302
+    ctx = context_of(client)
+    for kind in ("volumes", "backups"):
+        assert listing_get(ctx, kind).loaded
+
+    emulator.set_faults(drop_rate=1.0, project=account["project_id"])
+    try:
+        for kind in ("volumes", "backups"):
+            # Both have failed often: their next try is a minute away.
+            overdue = dataclasses.replace(
+                listing_get(ctx, kind, refresh=False), fetched_at=time.time() - 3600
+            )
+            cache.set(listing_key(ctx, kind), dataclasses.replace(overdue, failures=9), 3600)
+            failed = listing_get(ctx, kind)
+            assert failed.failure is not None and failed.retry_at > time.time() + 50
+    finally:
+        emulator.set_faults()
+    assert UNREACHABLE in client.get("/backups/").content.decode()
+
+    volumes = listing_get(ctx, "volumes", refresh=False)
+    cache.set(listing_key(ctx, "volumes"), dataclasses.replace(volumes, retry_at=0.0), 3600)  # its try now
+    back = time.time()
+    assert listing_get(ctx, "volumes").failure is None
+    backups = listing_get(ctx, "backups")
+    assert backups.failure is None and (backups.fetched_at or 0.0) >= back
+    assert UNREACHABLE not in client.get("/backups/").content.decode()
