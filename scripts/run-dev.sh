@@ -19,10 +19,35 @@ export IDENTITY_URL=${IDENTITY_URL:-http://127.0.0.1:$EMULATOR_PORT/v3}
 VAR=${CONSOLE_VAR_DIR:-var}
 mkdir -p "$VAR/log"
 pids=()
+# Ctrl-C: everything gets SIGTERM. The Celery worker then finishes the task it is running (a watch
+# step: 30 s at most) and shuts its pool and beat down, which takes seconds even when idle (7 s
+# measured, far more on a busy machine); after STOP_GRACE seconds, or at a second Ctrl-C, whatever
+# is left is killed (beat re-drives every active watch at the next start: nothing is lost).
+STOP_GRACE=${STOP_GRACE:-10}
+kill_left() {
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      pkill -KILL -P "$pid" 2>/dev/null || true  # the worker's pool and beat processes
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+}
 stop() {
-  trap - INT TERM EXIT
+  trap - TERM EXIT
+  trap 'kill_left; exit 130' INT
   echo; echo "Stopping..."
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  left=yes
+  for _ in $(seq 1 $((STOP_GRACE * 5))); do
+    left=no
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && left=yes; done
+    [ "$left" = no ] && break
+    sleep 0.2
+  done
+  if [ "$left" = yes ]; then
+    echo "  Still running after ${STOP_GRACE} s: stopped at once."
+    kill_left
+  fi
   wait 2>/dev/null || true
   exit 0  # a trap on INT or TERM would otherwise return to where the script was waiting
 }
