@@ -16,6 +16,7 @@ class ApiCallAdmin(admin.ModelAdmin):
         "status",
         "fault",
         "duration_ms",
+        "waited_ms",
         "user_name",
         "project_name",
         "region",

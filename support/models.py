@@ -31,6 +31,10 @@ class ApiCall(models.Model):
     path = models.CharField(max_length=512, help_text="The URL path, without host or query string.")
     status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: no response.")
     duration_ms = models.PositiveIntegerField()
+    waited_ms = models.PositiveIntegerField(
+        default=0,
+        help_text="How long the call waited for its turn in the project's call budget before it was sent.",
+    )
     attempt = models.PositiveSmallIntegerField(default=1, help_text="2 and up: a retry of a read.")
     priority = models.CharField(max_length=16, blank=True)
     fault = models.CharField(max_length=64, blank=True, help_text="The fault's name, e.g. itemNotFound.")

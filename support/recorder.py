@@ -61,6 +61,7 @@ def api_call_record(
     fault: str,
     message: str,
     created_id: str = "",
+    waited_ms: int = 0,
 ) -> ApiCall | None:
     """Store one outbound call; None (and a logged error) when the database refuses.
 
@@ -85,6 +86,7 @@ def api_call_record(
         path=path[:512],
         status=status,
         duration_ms=max(0, duration_ms),
+        waited_ms=max(0, waited_ms),
         attempt=attempt,
         priority=priority,
         fault=fault[:64],

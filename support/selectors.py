@@ -317,6 +317,7 @@ EXPORT_FIELDS = [
     "path",
     "status",
     "duration_ms",
+    "waited_ms",
     "attempt",
     "priority",
     "fault",

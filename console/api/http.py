@@ -296,6 +296,7 @@ def request(
     deadline = _call_deadline()
     while True:
         turn: float | None = None
+        waited = 0.0
         if service != IDENTITY and metered:
             asked = time.monotonic()
             try:
@@ -335,6 +336,7 @@ def request(
                 attempt=attempt,
                 deadline=deadline,
                 turn=turn,
+                waited=waited,
                 extra_headers=headers,
             )
         except (ConnectionFailed, ServerError, OverLimit) as failed:
@@ -477,6 +479,7 @@ def _send(
     attempt: int,
     deadline: float | None = None,
     turn: float | None = None,
+    waited: float = 0.0,
     extra_headers: Mapping[str, str] | None = None,
 ) -> Reply:
     headers = {"Accept": fmt.media_type, "User-Agent": USER_AGENT, **(extra_headers or {})}
@@ -560,6 +563,7 @@ def _send(
         url=url,
         created_at=created_at,
         duration_ms=duration_ms,
+        waited_ms=round(waited * 1000),
         attempt=attempt,
         status=None if response is None else response.status_code,
         request_id=request_id,
@@ -649,6 +653,7 @@ def _record(
     request_id: str,
     error: ApiError | None,
     data: Any,
+    waited_ms: int = 0,
 ) -> None:
     # Imported here: console.api is imported by modules that load before the app registry is ready.
     from support.recorder import api_call_record
@@ -668,6 +673,7 @@ def _record(
         path=_path(url),
         status=status,
         duration_ms=duration_ms,
+        waited_ms=waited_ms,
         attempt=attempt,
         priority=ctx.priority.value,
         fault=error.fault if error else "",

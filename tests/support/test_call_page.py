@@ -181,3 +181,25 @@ def test_unknown_calls_are_404(staff_client):
     assert staff_client.get("/support/calls/424242/").status_code == 404
     assert staff_client.get("/support/calls/abc/").status_code == 404
     assert staff_client.get("/support/calls/-1/").status_code == 404
+
+
+def test_a_call_that_waited_for_its_turn_says_how_long(staff_client, client, settings, emulator, account):
+    """Two reads of a project back to back at the spec's 1 call/s: the second waits about a second
+    for its turn in the project's call budget, and its page says so (support can tell the console's
+    pacing from the cloud's own time)."""
+    from console import api
+    from support.models import ApiCall
+    from tests.console.login_helpers import context_of, log_in
+
+    settings.IDENTITY_URL = emulator.identity_url
+    settings.API_RATE_PER_PROJECT = 1
+    assert log_in(client, account).status_code == 302
+    ctx = context_of(client)
+    api.limits_get(ctx)
+    api.limits_get(ctx)
+    first, second = ApiCall.objects.filter(path__endswith="/limits").order_by("created_at")
+    assert second.waited_ms >= 800, (first.waited_ms, second.waited_ms)
+    assert (second.created_at - first.created_at).total_seconds() >= 1.0
+    body = staff_client.get(f"/support/calls/{second.pk}/").content.decode()
+    assert re.search(r"Waited for its turn</dt><dd[^>]*>\s*\d+ ms", body)
+    assert f"{second.waited_ms} ms" in body
