@@ -8,7 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from console import api
 from console.models import LifecycleEvent
+from support.models import ApiCall
+from tests.console.login_helpers import context_of, log_in
 from tests.support.conftest import P, call_row
 
 pytestmark = pytest.mark.django_db
@@ -187,10 +190,6 @@ def test_a_call_that_waited_for_its_turn_says_how_long(staff_client, client, set
     """Two reads of a project back to back at the spec's 1 call/s: the second waits about a second
     for its turn in the project's call budget, and its page says so (support can tell the console's
     pacing from the cloud's own time)."""
-    from console import api
-    from support.models import ApiCall
-    from tests.console.login_helpers import context_of, log_in
-
     settings.IDENTITY_URL = emulator.identity_url
     settings.API_RATE_PER_PROJECT = 1
     assert log_in(client, account).status_code == 302
