@@ -40,6 +40,16 @@ def session_processes(session_id: int) -> dict[int, str]:
     return found
 
 
+# The script exec'd with SIGINT and SIGQUIT at their defaults, as a terminal starts it. A test run
+# started in the background (`make test &`, nohup, a CI runner) ignores SIGINT, its children inherit
+# that, and bash can neither trap nor reset a signal ignored when it starts: Ctrl-C would do nothing.
+AS_A_TERMINAL_STARTS_IT = (
+    "import os, signal, sys; "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); signal.signal(signal.SIGQUIT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def wait_until(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,7 +85,7 @@ def started(tmp_path: Path, identity_url: str | None = None):
     output = tmp_path / "run-dev.out"
     with output.open("wb") as out:
         script = subprocess.Popen(
-            ["scripts/run-dev.sh"],
+            [sys.executable, "-c", AS_A_TERMINAL_STARTS_IT, "scripts/run-dev.sh"],
             cwd=ROOT,
             env=env,
             stdout=out,
