@@ -13,6 +13,7 @@ from django.core.cache import cache
 from console import api
 from support.models import ApiCall
 from tests.openstack.console import ctx_of
+from tests.snapshots.helpers import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,11 @@ def test_every_call_of_a_project_takes_a_turn_at_the_operators_rate(member_clien
     ctx = ctx_of(member_client)
     for n in range(openstack.max_limit + 2):  # two pages of Cinder's
         api.volume_create(ctx, size=1, display_name=f"metered-{n}")
+    # All available first: a listing with a volume still creating is due again a second later, and
+    # the pages below would read it again (on a busy machine the four pages take that long).
+    wait_for(
+        lambda: all(volume.status == "available" for volume in api.volume_list(ctx)), timeout=120, pause=1.0
+    )
     settings.API_RATE_PER_PROJECT = 4  # the operator's setting: 4 calls/s
     cache.clear()
     ApiCall.objects.all().delete()
