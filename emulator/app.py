@@ -135,14 +135,15 @@ MAX_SEED_SERVERS = 26
 
 
 def _seed_servers(value: Any) -> list[tuple[str, str]] | None:
-    """The accounts hook's optional "servers": [{"name", "zone"}, ...] as (name, zone) pairs."""
+    """The accounts hook's optional "servers": [{"name", "zone"}, ...] as (name, zone) pairs ([]: the
+    project has no server)."""
     if value is None:
         return None
     problem = (
-        f'Invalid servers: a list of 1 to {MAX_SEED_SERVERS} objects {{"name": a non-empty string of at most '
-        f'{rules.MAX_TEXT} characters, "zone": one of {", ".join(ZONES)}}} is required.'
+        f'Invalid servers: a list of at most {MAX_SEED_SERVERS} objects {{"name": a non-empty string of '
+        f'at most {rules.MAX_TEXT} characters, "zone": one of {", ".join(ZONES)}}} is required.'
     )
-    if not isinstance(value, list) or not 1 <= len(value) <= MAX_SEED_SERVERS:
+    if not isinstance(value, list) or len(value) > MAX_SEED_SERVERS:  # [] : a project without servers
         raise bad_request(problem)
     servers = []
     for item in value:

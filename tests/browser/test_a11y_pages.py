@@ -21,11 +21,12 @@ from pprint import pformat
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import RequestFactory
+from django.views.defaults import server_error
 from playwright.sync_api import Page, expect
 
 from support.models import ApiCall
 from tests.browser.a11y import SEVERE, a11y_context, axe_run, broken_idrefs, layout_problems
-from tests.browser.conftest import SCREENSHOTS
 from tests.browser.login import log_in, submit_login
 from tests.security.hostile_world import pages_of, world_build
 from tests.security.routes import DUMMY_ID, route_paths
@@ -125,7 +126,7 @@ def a11y_page(browser, console_url, settings):
 
 
 def test_every_page_passes_axe_and_keeps_its_content_when_narrow_or_zoomed(
-    a11y_page, emulator, readme_screenshot
+    a11y_page, emulator, readme_screenshot, screenshots
 ):
     page = a11y_page
     world = world_build(emulator, "app-server", "web-logs")
@@ -143,10 +144,22 @@ def test_every_page_passes_axe_and_keeps_its_content_when_narrow_or_zoomed(
     empty_name = f"{world.account['user']}e"
     empty = {"user": empty_name, "password": f"{empty_name}-password", "project": empty_name}
     emulator.new_account(empty_name, servers=[{"name": "lonely", "zone": "az1"}])
+    bare_name = f"{world.account['user']}b"
+    bare = {"user": bare_name, "password": f"{bare_name}-password", "project": bare_name}
+    emulator.new_account(bare_name, servers=[])
 
     # Logged out.
     for url in ("/login/", "/logout/", "/no-such-page/"):
         sweep.goto(url)
+    # The 500 page, as Django renders it (handler500: templates/500.html) when a view fails: the
+    # console has no page that fails on purpose, so the browser is handed Django's own answer.
+    error_page = server_error(RequestFactory().get("/")).content.decode()
+    page.route(
+        "**/a-page-that-failed/",
+        lambda route: route.fulfill(status=500, content_type="text/html; charset=utf-8", body=error_page),
+    )
+    sweep.goto("/a-page-that-failed/")
+    expect(page.get_by_role("heading", name="Something went wrong")).to_be_visible()
     submit_login(page, world.account, password="wrong")
     expect(page.get_by_role("alert")).to_be_visible()
     sweep.check("/login/ (wrong password)")
@@ -189,6 +202,12 @@ def test_every_page_passes_axe_and_keeps_its_content_when_narrow_or_zoomed(
     for url in dict.fromkeys(page_routes({})):
         if DUMMY_ID not in url and not url.startswith("/support/"):
             sweep.goto(url)
+    # A project without a single server: the servers list says so.
+    page.goto("/logout/")
+    page.get_by_role("button", name="Log out").last.click()
+    log_in(page, bare)
+    sweep.goto("/servers/")
+    expect(page.get_by_text(re.compile("This project has no servers in"))).to_be_visible()
 
     assert len(sweep.visited) > 60, sweep.visited
     documented = DOC.read_text() if DOC.exists() else ""
@@ -202,5 +221,5 @@ def test_every_page_passes_axe_and_keeps_its_content_when_narrow_or_zoomed(
         "lost at 320 px wide": sweep.narrow,
         "lost with text at 200 %": sweep.zoomed,
     }
-    (SCREENSHOTS / "a11y-sweep.txt").write_text(pformat(found, width=200))
+    (screenshots / "a11y-sweep.txt").write_text(pformat(found, width=200))
     assert found == {name: type(value)() for name, value in found.items()}

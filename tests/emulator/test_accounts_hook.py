@@ -42,7 +42,6 @@ def _account(emulator, name: str, **kwargs) -> dict:
 @pytest.mark.parametrize(
     "servers",
     [
-        [],
         [{"name": f"s{i}", "zone": "az1"} for i in range(27)],
         "web-01",
         {"name": "web", "zone": "az1"},
@@ -60,8 +59,13 @@ def test_accounts_hook_refuses_bad_servers_clearly(emulator, servers):
     response = _post_account(emulator, name, servers)
     assert response.status_code == 400
     message = response.json()["badRequest"]["message"]
-    assert message.startswith("Invalid servers: a list of 1 to 26 objects")
+    assert message.startswith("Invalid servers: a list of at most 26 objects")
     assert "az1, az2, az3" in message
     # Nothing was created: the same name makes a fresh project afterwards, with the servers given then.
     api = Api(emulator, _account(emulator, name, servers=[{"name": "ok", "zone": "az2"}]))
     assert [(s["name"], server_az(s)) for s in api.servers()] == [("ok", "az2")]
+
+
+def test_accounts_hook_makes_a_project_without_servers(emulator):
+    api = Api(emulator, _account(emulator, unique_name("bare"), servers=[]))
+    assert api.servers() == []
