@@ -121,14 +121,16 @@ def backup_detail(request: HttpRequest, backup_id: str) -> HttpResponse:
     found = _backup(request, ctx, backup_id)
     if isinstance(found, HttpResponse):
         return found
-    backup = found
+    listing = listing_get(ctx, "backups")
+    # As the listing has it after this read (which may have refreshed it since the backup was found):
+    # the badge, the facts, the poller and the timeline agree.
+    backup = listing.by_id.get(found.id, found)
     volumes = listing_get(ctx, "volumes")
     source = volumes.by_id.get(backup.volume_id)
     target_id = selectors.restored_into(ctx, backup_id=backup.id)
     target = volumes.by_id.get(target_id) if target_id else None
     followed = {volume.id: volume.status for volume in (source, target) if volume is not None}
     creating = backup.status == "creating"
-    listing = listing_get(ctx, "backups")
     timeline = timeline_for(ctx, resource_type="backup", resource_id=backup.id)
     context = {
         "backup": backup,

@@ -131,7 +131,10 @@ def snapshot_detail(request: HttpRequest, snapshot_id: str) -> HttpResponse:
     found = _snapshot(request, ctx, snapshot_id)
     if isinstance(found, HttpResponse):
         return found
-    snapshot = found
+    listing = listing_get(ctx, "snapshots")
+    # As the listing has it after this read (which may have refreshed it since the snapshot was
+    # found): the badge, the facts, the poller and the timeline agree.
+    snapshot = listing.by_id.get(found.id, found)
     volumes = listing_get(ctx, "volumes")
     volume = volumes.by_id.get(snapshot.volume_id)
     timeline = timeline_for(ctx, resource_type="snapshot", resource_id=snapshot.id)
@@ -148,9 +151,7 @@ def snapshot_detail(request: HttpRequest, snapshot_id: str) -> HttpResponse:
         "quota_blocked": quota_usage(ctx).blocked_reason,
         "timeline": timeline,
         "failed_while": selectors.failed_while(timeline),
-        "poller": live.poller_context(
-            "snapshots", {snapshot.id: snapshot.status}, listing=listing_get(ctx, "snapshots")
-        ),
+        "poller": live.poller_context("snapshots", {snapshot.id: snapshot.status}, listing=listing),
     }
     if request.htmx and request.htmx.target == "snapshot-panel":
         return render(request, "snapshots/_detail_panel.html", context)

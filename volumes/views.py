@@ -174,6 +174,9 @@ def _find_or_404(request: HttpRequest, volume_id: str) -> Volume:
 def _detail_context(request: HttpRequest, volume: Volume) -> dict:
     ctx = cloud_context(request)
     volumes = listing_get(ctx, "volumes")
+    # This read may have refreshed the listing the volume was found in (its turn came now): the page
+    # shows the volume as the listing has it now, so its badge, facts, poller and timeline agree.
+    volume = volumes.by_id.get(volume.id, volume)
     servers = listing_get(ctx, "servers")
     snapshots = listing_get(ctx, "snapshots")
     backups = listing_get(ctx, "backups")
@@ -238,7 +241,8 @@ def volume_detail(request: HttpRequest, volume_id: str) -> HttpResponse:
     context = _detail_context(request, volume)
     if fragment:
         return render(request, "volumes/_detail_live.html", context)
-    listing = listing_get(cloud_context(request), "volumes")
+    volume = context["volume"]
+    listing = listing_get(cloud_context(request), "volumes", refresh=False)  # the one the page shows
     context["poller"] = poller_context("volumes", {volume.id: volume.status}, listing=listing)
     return render(request, "volumes/detail.html", context)
 

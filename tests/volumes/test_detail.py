@@ -3,13 +3,18 @@ backups, actions explained, the live region, and 404 for unknown or foreign ids.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
+import time
+import urllib.request
 import uuid
 
 import pytest
 from django.core.cache import cache
 
 from console import api
-from console.inventory import listing_get
+from console.inventory import listing_get, listing_key
 from tests.console.login_helpers import context_of, log_in
 from tests.volumes.conftest import calls, wait_for
 
@@ -206,3 +211,45 @@ def test_poller_follows_a_creating_volume_until_it_is_available(client_in, emula
     assert "Available" in answer.content.decode()
     assert "status-changed" in answer["HX-Trigger"]
     assert listing_get(ctx, "volumes").by_id[volume_id].status == "available"
+
+
+def _attach_straight_at_the_emulator(emulator, account: dict, server_id: str, volume_id: str) -> None:
+    """Another client of the project attaches the volume: the console's listing has not seen it."""
+    body = {"auth": {"passwordCredentials": {"username": account["user"], "password": account["password"]}}}
+    body["auth"]["tenantName"] = account["project"]
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    token_request = urllib.request.Request(
+        f"{emulator.url}/v2.0/tokens", data=json.dumps(body).encode(), method="POST", headers=headers
+    )
+    with urllib.request.urlopen(token_request, timeout=30) as answer:  # noqa: S310 - loopback
+        token = json.loads(answer.read())["access"]["token"]["id"]
+    attach = urllib.request.Request(
+        f"{emulator.compute_url(account['project_id'])}/servers/{server_id}/os-volume_attachments",
+        data=json.dumps({"volumeAttachment": {"volumeId": volume_id}}).encode(),
+        method="POST",
+        headers={**headers, "X-Auth-Token": token},
+    )
+    with urllib.request.urlopen(attach, timeout=30):  # noqa: S310 - loopback
+        pass
+
+
+def test_the_page_shows_the_volume_as_the_listing_it_read_last_has_it(client_in, emulator, account):
+    """The lookup that finds the volume serves its listing as it is when another listing has waited
+    longer for a refresh turn; the page's next read of the listing then refreshes it. The page shows
+    the volume as that refresh saw it: its badge agrees with its timeline (before, the badge said
+    Available, the timeline In use, and no poller followed it)."""
+    ctx = context_of(client_in)
+    volume = available(ctx, size=1, display_name="seen-twice")
+    server = api.server_list(ctx)[0]
+    assert client_in.get(f"/volumes/{volume.id}/").status_code == 200  # every listing loaded
+    _attach_straight_at_the_emulator(emulator, account, server.id, volume.id)
+    wait_for(lambda: api.volume_get(ctx, volume.id).status == "in-use")
+    listing = listing_get(ctx, "volumes", refresh=False)
+    assert listing.by_id[volume.id].status == "available"
+    cache.set(listing_key(ctx, "volumes"), dataclasses.replace(listing, fetched_at=time.time() - 3600), 3600)
+    cache.set(listing_key(ctx, "snapshots") + ":want", time.time() - 60, 120)  # it has waited longer
+
+    page = client_in.get(f"/volumes/{volume.id}/").content.decode()
+    assert listing_get(ctx, "volumes", refresh=False).by_id[volume.id].status == "in-use"
+    badge = re.search(rf'id="status-volumes-{volume.id}"[^>]*>(.*?)</span>\s*</span>', page, re.S)
+    assert badge and "In use" in badge.group(1), badge and badge.group(1)
