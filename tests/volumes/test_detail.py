@@ -4,10 +4,8 @@ backups, actions explained, the live region, and 404 for unknown or foreign ids.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import time
-import urllib.request
 import uuid
 
 import pytest
@@ -213,26 +211,6 @@ def test_poller_follows_a_creating_volume_until_it_is_available(client_in, emula
     assert listing_get(ctx, "volumes").by_id[volume_id].status == "available"
 
 
-def _attach_straight_at_the_emulator(emulator, account: dict, server_id: str, volume_id: str) -> None:
-    """Another client of the project attaches the volume: the console's listing has not seen it."""
-    body = {"auth": {"passwordCredentials": {"username": account["user"], "password": account["password"]}}}
-    body["auth"]["tenantName"] = account["project"]
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    token_request = urllib.request.Request(
-        f"{emulator.url}/v2.0/tokens", data=json.dumps(body).encode(), method="POST", headers=headers
-    )
-    with urllib.request.urlopen(token_request, timeout=30) as answer:  # noqa: S310 - loopback
-        token = json.loads(answer.read())["access"]["token"]["id"]
-    attach = urllib.request.Request(
-        f"{emulator.compute_url(account['project_id'])}/servers/{server_id}/os-volume_attachments",
-        data=json.dumps({"volumeAttachment": {"volumeId": volume_id}}).encode(),
-        method="POST",
-        headers={**headers, "X-Auth-Token": token},
-    )
-    with urllib.request.urlopen(attach, timeout=30):  # noqa: S310 - loopback
-        pass
-
-
 def test_the_page_shows_the_volume_as_the_listing_it_read_last_has_it(client_in, emulator, account):
     """The lookup that finds the volume serves its listing as it is when another listing has waited
     longer for a refresh turn; the page's next read of the listing then refreshes it. The page shows
@@ -242,7 +220,13 @@ def test_the_page_shows_the_volume_as_the_listing_it_read_last_has_it(client_in,
     volume = available(ctx, size=1, display_name="seen-twice")
     server = api.server_list(ctx)[0]
     assert client_in.get(f"/volumes/{volume.id}/").status_code == 200  # every listing loaded
-    _attach_straight_at_the_emulator(emulator, account, server.id, volume.id)
+    # Another client of the project attaches it: the console's listing has not seen that.
+    emulator.as_client(
+        account,
+        "POST",
+        f"{emulator.compute_url(account['project_id'])}/servers/{server.id}/os-volume_attachments",
+        {"volumeAttachment": {"volumeId": volume.id}},
+    )
     wait_for(lambda: api.volume_get(ctx, volume.id).status == "in-use")
     listing = listing_get(ctx, "volumes", refresh=False)
     assert listing.by_id[volume.id].status == "available"

@@ -4,9 +4,7 @@ and a project with fewer volumes still costs one call."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -61,30 +59,7 @@ def _straight_at_the_emulator(
     emulator, account: dict, method: str, path: str, body: dict | None = None
 ) -> dict:
     """A call that does not go through the console (nor its budget): another client of the project."""
-    token_request = urllib.request.Request(
-        f"{emulator.url}/v2.0/tokens",
-        data=json.dumps(
-            {
-                "auth": {
-                    "passwordCredentials": {"username": account["user"], "password": account["password"]},
-                    "tenantName": account["project"],
-                }
-            }
-        ).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-    )
-    with urllib.request.urlopen(token_request, timeout=30) as answer:  # noqa: S310 - loopback
-        token = json.loads(answer.read())["access"]["token"]["id"]
-    request = urllib.request.Request(
-        emulator.volume_url(account["project_id"]) + path,
-        data=None if body is None else json.dumps(body).encode(),
-        method=method,
-        headers={"X-Auth-Token": token, "Content-Type": "application/json", "Accept": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
-        raw = answer.read()
-    return json.loads(raw) if raw else {}
+    return emulator.as_client(account, method, emulator.volume_url(account["project_id"]) + path, body)
 
 
 def _listing_pages(emulator, project_id: str) -> int:

@@ -87,12 +87,13 @@ class CinderV1(Dialect):
         decode = self.many_decoder(kind, root)
         first: list[Any] = self.call(ctx, VOLUME, "GET", path, decode=decode)
         call_ctx = dataclasses.replace(ctx, priority=Priority.USER)  # a listing that has begun is finished
-        for attempt in range(LIST_RESTARTS + 1):
-            items, consistent = self._pages(call_ctx, path, decode, first, page_size)
-            if consistent or attempt == LIST_RESTARTS:
-                return _once_each(items)
+        items, consistent = self._pages(call_ctx, path, decode, first, page_size)
+        for _ in range(LIST_RESTARTS):
+            if consistent:
+                break
             first = self.call(call_ctx, VOLUME, "GET", path, decode=decode)
-        raise AssertionError("unreachable")  # pragma: no cover
+            items, consistent = self._pages(call_ctx, path, decode, first, page_size)
+        return _once_each(items)
 
     def _pages(
         self, ctx: CloudContext, path: str, decode: Any, first: list[Any], page_size: int
